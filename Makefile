@@ -1,0 +1,50 @@
+# Two commands do all set-up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip -q --disable-pip-version-check
+
+.PHONY: install install-dev run index chat test eval bench clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
+	$(PIP) install -e ".[dev,st]"
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev node_modules/.installed
+
+# Builds the index from corpus/ (incremental), then starts the bot: Telegram/Zalo when tokens are set,
+# a console chat otherwise.
+run: install
+	$(PY) -m bot index
+	$(PY) -m bot serve
+
+index: install
+	$(PY) -m bot index
+
+chat: install
+	$(PY) -m bot chat
+
+test: install-dev
+	$(PY) -m pytest -q
+
+eval: install
+	$(PY) -m bot eval ../shared/eval/dev.jsonl
+
+bench: install-dev
+	$(PY) -m bot bench
+
+clean:
+	rm -rf $(VENV) node_modules data .pytest_cache
