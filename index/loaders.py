@@ -84,25 +84,25 @@ def text_to_blocks(text: str) -> list[Block]:
     """
     blocks: list[Block] = []
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    table_rows: list[list[str]] = []
-    table_bold: list[list[bool]] = []
+    table_rows: list[list[str]] = []  # raw cells, tags and spacing kept until the row is repaired
 
     def flush_table() -> None:
         if table_rows:
-            width = max(len(r) for r in table_rows)
-            rows = [r + [""] * (width - len(r)) for r in table_rows]
-            bold = [b + [False] * (width - len(b)) for b in table_bold]
+            width = _modal_width(table_rows)
+            fixed = [_rejoin_split_words(r, width) for r in table_rows]
+            rows = [[clean_cell(c) for c in r] for r in fixed]
+            bold = [[bool(_BOLD_TAG.match(c)) for c in r] for r in fixed]
+            width = max(len(r) for r in rows)
+            rows = [r + [""] * (width - len(r)) for r in rows]
+            bold = [b + [False] * (width - len(b)) for b in bold]
             blocks.append(Table(rows=rows, bold=bold))
             table_rows.clear()
-            table_bold.clear()
 
     i = 0
     while i < len(lines):
         line = lines[i]
         if "\t" in line and line.count("\t") >= 2:
-            cells = line.split("\t")
-            table_rows.append([clean_cell(c) for c in cells])
-            table_bold.append([bool(_BOLD_TAG.match(c)) for c in cells])
+            table_rows.append(line.split("\t"))
             i += 1
             continue
         if table_rows and not line.strip():
@@ -129,6 +129,30 @@ def text_to_blocks(text: str) -> list[Block]:
         i += 1
     flush_table()
     return blocks
+
+
+def _modal_width(rows: list[list[str]]) -> int:
+    counts: dict[int, int] = {}
+    for r in rows:
+        counts[len(r)] = counts.get(len(r), 0) + 1
+    return max(counts.items(), key=lambda kv: (kv[1], -kv[0]))[0]
+
+
+def _rejoin_split_words(cells: list[str], width: int) -> list[str]:
+    """Extraction sometimes puts a stray tab inside a word ('Tỉ\\tnh', 'chỉ\\t đạo'), which shifts the
+    row's columns. While the row is wider than the table, join a cell that ends mid-word with a next
+    cell that starts in lower case."""
+    cells = list(cells)
+    while len(cells) > width:
+        for i in range(len(cells) - 1):
+            left, right = cells[i], cells[i + 1]
+            r = right.lstrip()
+            if left and not left[-1].isspace() and left[-1].isalpha() and r and r[0].islower():
+                cells[i : i + 2] = [left + right]
+                break
+        else:
+            break
+    return cells
 
 
 def _load_docx(path: Path) -> list[Block]:

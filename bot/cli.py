@@ -1,0 +1,236 @@
+"""Command line: `python -m bot [--corpus DIR] [--data-dir DIR] <command>` (the contract other tools use)."""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import logging
+import sys
+from pathlib import Path
+
+from .settings import Settings, load_settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m bot", description="Trợ lý kế hoạch cải cách hành chính (CCHC)")
+    p.add_argument("--corpus", type=Path, help="thư mục văn bản (BOT_CORPUS_DIR)")
+    p.add_argument("--data-dir", type=Path, help="thư mục chỉ mục (BOT_DATA_DIR)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("index", help="xây dựng / cập nhật chỉ mục")
+    s.add_argument("--no-progress", action="store_true")
+    s.add_argument("--json", action="store_true", help="in tóm tắt dạng JSON")
+    s.add_argument("--extra", type=Path, action="append", default=[], help="tệp thêm ngoài thư mục corpus")
+
+    s = sub.add_parser("ask", help="hỏi một câu")
+    s.add_argument("question", nargs="?")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--batch", type=Path, help="mỗi dòng một câu hỏi; in mỗi dòng một JSON")
+    s.add_argument("--locality")
+
+    sub.add_parser("chat", help="trò chuyện trên console")
+    sub.add_parser("serve", help="chạy các kênh có token (Telegram/Zalo) và bộ nhắc hạn; console nếu không có token")
+
+    s = sub.add_parser("eval", help="chấm điểm trên tệp câu hỏi mẫu (.jsonl)")
+    s.add_argument("file", type=Path)
+    s.add_argument("--verbose", "-v", action="store_true")
+    s.add_argument("--extra", type=Path, action="append", default=[],
+                   help="tệp thêm vào chỉ mục trước khi chấm (ví dụ danh mục TTHC)")
+
+    s = sub.add_parser("tasks", help="liệt kê nhiệm vụ đã trích xuất")
+    s.add_argument("--locality")
+    s.add_argument("--unit")
+    s.add_argument("--due-before")
+    g = s.add_mutually_exclusive_group()
+    g.add_argument("--json", action="store_true")
+    g.add_argument("--csv", action="store_true")
+
+    s = sub.add_parser("procedures", help="liệt kê thủ tục hành chính đã trích xuất")
+    s.add_argument("--locality")
+    g = s.add_mutually_exclusive_group()
+    g.add_argument("--json", action="store_true")
+    g.add_argument("--csv", action="store_true")
+
+    s = sub.add_parser("bench", help="đo hiệu năng")
+    s.add_argument("--quick", action="store_true")
+    s.add_argument("--out", type=Path)
+
+    try:
+        from . import reminders_cli
+
+        reminders_cli.add_parsers(sub)
+    except ImportError:
+        pass
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = load_settings(corpus_dir=args.corpus, data_dir=args.data_dir)
+    logging.basicConfig(level=getattr(logging, settings.log_level.upper(), logging.INFO),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    for noisy in ("faiss", "bm25s", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    cmd = args.command
+    if cmd == "index":
+        return cmd_index(settings, args)
+    if cmd == "ask":
+        return cmd_ask(settings, args)
+    if cmd == "chat":
+        from .console import run_console
+
+        return run_console(settings) or 0
+    if cmd == "serve":
+        import asyncio
+
+        from .serve import serve
+
+        asyncio.run(serve(settings))
+        return 0
+    if cmd == "eval":
+        return cmd_eval(settings, args)
+    if cmd == "tasks":
+        return cmd_tasks(settings, args)
+    if cmd == "procedures":
+        return cmd_procedures(settings, args)
+    if cmd == "bench":
+        from bench.run import run_bench
+
+        return run_bench(settings, quick=args.quick, out=args.out)
+    from . import reminders_cli
+
+    return reminders_cli.run(args, settings)
+
+
+def cmd_index(settings: Settings, args) -> int:
+    from .app import run_index
+
+    s = run_index(settings, progress=not args.no_progress, extra_files=args.extra)
+    if args.json:
+        from dataclasses import asdict
+
+        print(json.dumps(asdict(s), ensure_ascii=False, indent=2))
+        return 0
+    print(f"Đã lập chỉ mục {s.files} tệp trong {s.seconds:.1f} giây: {s.plans} kế hoạch, {s.catalogues} danh mục TTHC, "
+          f"{s.chunks} đoạn, {s.tasks} nhiệm vụ, {s.procedures} thủ tục.")
+    print(f"Nhúng mới {s.embedded} đoạn, dùng lại {s.reused} đoạn đã nhúng.")
+    for p in s.per_plan:
+        print(f"  - {p['document']} ({p['locality']}): {p['tasks']} nhiệm vụ, {p['units']} đơn vị, "
+              f"{p['normalized']} thời hạn chuẩn hóa ({p['dated']} có ngày cụ thể)")
+    if s.skipped:
+        print(f"Bỏ qua {len(s.skipped)} tệp:")
+        for path, reason in s.skipped:
+            print(f"  - {path}: {reason}")
+    return 0
+
+
+def cmd_ask(settings: Settings, args) -> int:
+    from .app import build_answerer
+
+    answerer = build_answerer(settings)
+    if args.batch:
+        for line in args.batch.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            ans = answerer.ask(line.strip(), locality=args.locality)
+            print(json.dumps(ans.to_json(), ensure_ascii=False), flush=True)
+        return 0
+    if not args.question:
+        print("Thiếu câu hỏi.", file=sys.stderr)
+        return 2
+    ans = answerer.ask(args.question, locality=args.locality)
+    if args.json:
+        print(json.dumps(ans.to_json(), ensure_ascii=False))
+    else:
+        print(ans.text)
+    return 0
+
+
+def cmd_eval(settings: Settings, args) -> int:
+    from .app import build_answerer, run_index
+    from .evaluate import run_eval
+
+    if args.extra:
+        run_index(settings, progress=False, extra_files=args.extra)
+    answerer = build_answerer(settings)
+    res = run_eval(answerer, args.file)
+    print(f"{'kind':<16}{'đúng':>6}{'tổng':>6}{'%':>8}")
+    for kind, (ok, n) in sorted(res["per_kind"].items()):
+        print(f"{kind:<16}{ok:>6}{n:>6}{100 * ok / n:>7.1f}%")
+    lat = sorted(res["latencies"])
+    print(f"{'TỔNG':<16}{res['correct']:>6}{res['total']:>6}{100 * res['accuracy']:>7.1f}%")
+    if lat:
+        print(f"độ trễ trung vị {lat[len(lat) // 2]:.1f} ms, lớn nhất {lat[-1]:.1f} ms")
+    if args.verbose:
+        for f in res["failures"]:
+            print(json.dumps(f, ensure_ascii=False))
+    return 0
+
+
+def cmd_tasks(settings: Settings, args) -> int:
+    from index import store
+    from index.textnorm import fold
+    from index.units import unit_key
+
+    from .app import index_exists, run_index
+
+    if not index_exists(settings):
+        run_index(settings)
+    db = store.open_db(settings.db_path)
+    tasks = store.load_tasks(db)
+    if args.locality:
+        tasks = [t for t in tasks if fold(args.locality) in fold(t.locality)]
+    if args.unit:
+        key = unit_key(args.unit)
+        tasks = [t for t in tasks if any(key in unit_key(u) for u in t.lead + t.coordinate)]
+    if args.due_before:
+        tasks = [t for t in tasks if t.due and t.due < args.due_before]
+    rows = [{
+        "id": t.id, "locality": t.locality, "area": t.area, "section": t.section, "title": t.title,
+        "output": t.output, "lead": t.lead, "coordinate": t.coordinate, "deadline_text": t.deadline_text,
+        "deadline_kind": t.deadline_kind, "due": t.due, "source": t.source_kind, "inferred": t.lead_inferred,
+        "document": t.document, "note": t.note,
+    } for t in tasks]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+    elif args.csv:
+        w = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["id"])
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: "; ".join(v) if isinstance(v, list) else v for k, v in r.items()})
+    else:
+        for r in rows:
+            print(f"[{r['id']}] {r['locality']} | {r['title'][:90]} | chủ trì: {', '.join(r['lead']) or '-'} | "
+                  f"{r['deadline_text'] or '-'} ({r['deadline_kind']}{', ' + r['due'] if r['due'] else ''})")
+        print(f"{len(rows)} nhiệm vụ.")
+    return 0
+
+
+def cmd_procedures(settings: Settings, args) -> int:
+    from dataclasses import asdict
+
+    from index.procedures import load_procedures
+    from index.textnorm import fold
+
+    from .app import index_exists, run_index
+
+    if not index_exists(settings):
+        run_index(settings)
+    procs = load_procedures(settings.db_path)
+    if args.locality:
+        procs = [p for p in procs if fold(args.locality) in fold(p.locality)]
+    rows = [asdict(p) for p in procs]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=1, default=str))
+    elif args.csv:
+        keys = ["code", "name", "field", "locality", "time_limit", "fee", "agency"]
+        w = csv.DictWriter(sys.stdout, fieldnames=keys, extrasaction="ignore")
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: r.get(k) if not isinstance(r.get(k), (dict, list)) else json.dumps(r.get(k), ensure_ascii=False)
+                        for k in keys})
+    else:
+        for p in procs:
+            print(f"{p.code} | {p.name} | {p.locality}")
+        print(f"{len(procs)} thủ tục.")
+    return 0

@@ -1,0 +1,167 @@
+"""Hybrid search over chunks and tasks, loaded once per process.
+
+Lexical (BM25 on folded syllables + bigrams) and dense (FAISS) are fused by weighted reciprocal rank;
+a locality named in the question filters both. The dense query is built from the diacritic-restored
+question, so "ai chu tri ..." and "ai chủ trì ..." reach the same passages.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import store
+from .chunking import lexical_text
+from .lexical import LexicalIndex, query_tokens, tokens_for
+from .records import Chunk, Task
+from .restore import DiacriticRestorer
+from .textnorm import fold
+from .units import unit_key
+from .vectors import VectorIndex
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Hit:
+    index: int
+    score: float
+    coverage: float
+
+
+class SearchIndex:
+    def __init__(self, data_dir: Path, embedder=None) -> None:
+        self.data_dir = Path(data_dir)
+        self.db = store.open_db(self.data_dir / "cchc.db")
+        self.chunks: list[Chunk] = store.load_chunks(self.db)
+        ids_file = self.data_dir / "chunk_ids.txt"
+        order = ids_file.read_text().split("\n") if ids_file.exists() else []
+        by_id = {c.id: c for c in self.chunks}
+        if order and all(i in by_id for i in order if i):
+            self.chunks = [by_id[i] for i in order if i]
+        self.lexical = LexicalIndex.load(self.data_dir / "bm25") if (self.data_dir / "bm25").exists() else None
+        self.restorer = (DiacriticRestorer.load(self.data_dir / "restore.json")
+                         if (self.data_dir / "restore.json").exists() else None)
+        self.embedder = embedder
+        self.vectors = VectorIndex.load(self.data_dir) if embedder is not None else None
+        if self.vectors is not None and not self.vectors.matches(embedder.model_id, embedder.dim):
+            log.warning("vector index was built with %s; dense search off until re-index", self.vectors.meta)
+            self.vectors = None
+        self.chunk_locality = np.array([fold(c.locality) for c in self.chunks])
+        self.chunk_tokens = [set(tokens_for(lexical_text(c))) for c in self.chunks]
+        self._df: dict[str, int] = {}
+        for toks in self.chunk_tokens:
+            for t in toks:
+                self._df[t] = self._df.get(t, 0) + 1
+        self.tasks: list[Task] = store.load_tasks(self.db)
+        self.documents = [dict(r) for r in self.db.query("select * from documents")] if self.db["documents"].exists() else []
+        self.units = [dict(r) for r in self.db.query("select * from units")] if self.db["units"].exists() else []
+        self.task_tokens = [set(tokens_for(f"{t.title} {t.output} {t.quote}")) for t in self.tasks]
+        self.task_lexical = LexicalIndex.build([f"{t.title} {t.output} {t.quote}" for t in self.tasks] or [""])
+        # Task <-> chunk: a task's quote is a chunk's text (a row rendered, or an item)
+        text_to_chunk = {fold(c.text): i for i, c in enumerate(self.chunks)}
+        self.task_chunk = [text_to_chunk.get(fold(t.quote)) for t in self.tasks]
+
+    # ---- localities and units -------------------------------------------------------------------
+    def localities(self) -> list[str]:
+        return sorted({d["locality"] for d in self.documents if d.get("locality")})
+
+    def detect_locality(self, question: str) -> str | None:
+        """The locality named in the question (with or without 'xã'/'phường', with or without diacritics)."""
+        f = " " + re.sub(r"[^a-z0-9 ]", " ", fold(question)) + " "
+        best = None
+        for loc in self.localities():
+            name = fold(re.sub(r"^(xã|phường|thị trấn)\s+", "", loc, flags=re.I))
+            if name and f" {name} " in f:
+                if best is None or len(name) > len(best[1]):
+                    best = (loc, name)
+        return best[0] if best else None
+
+    def idf(self, token: str) -> float:
+        n = max(len(self.chunks), 1)
+        df = self._df.get(token, 0)
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def coverage(self, q_tokens: list[str], doc_tokens: set[str]) -> float:
+        """IDF-weighted share of the query's tokens found in a text: calibrates 'found' vs 'not found'."""
+        if not q_tokens:
+            return 0.0
+        total = sum(self.idf(t) for t in q_tokens)
+        got = sum(self.idf(t) for t in q_tokens if t in doc_tokens)
+        return got / total if total else 0.0
+
+    # ---- search ---------------------------------------------------------------------------------
+    def dense_query(self, question: str) -> str:
+        return self.restorer.restore(question) if self.restorer else question
+
+    def _dense_scores(self, question: str, k: int) -> dict[int, float]:
+        if self.vectors is None or self.embedder is None:
+            return {}
+        qv = self.embedder.embed_query(self.dense_query(question))
+        scores, ids = self.vectors.search(qv, k)
+        return {int(i): float(s) for s, i in zip(scores, ids)}
+
+    def search_chunks(self, query: str, locality: str | None = None, k: int = 8,
+                      match_query: str | None = None, w_lex: float = 1.0, w_dense: float = 0.7) -> list[Hit]:
+        if not self.chunks or self.lexical is None:
+            return []
+        lex = self.lexical.scores(query)
+        mask = np.ones(len(self.chunks), dtype=bool)
+        if locality:
+            mask = self.chunk_locality == fold(locality)
+        lex = np.where(mask, lex, -1.0)
+        top_lex = [int(i) for i in np.argsort(-lex)[:50] if lex[i] > 0]
+        dense = self._dense_scores(query, 100)
+        top_dense = [i for i, _ in sorted(dense.items(), key=lambda kv: -kv[1]) if mask[i]][:50]
+        fused: dict[int, float] = {}
+        for rank, i in enumerate(top_lex):
+            fused[i] = fused.get(i, 0.0) + w_lex / (20 + rank)
+        for rank, i in enumerate(top_dense):
+            fused[i] = fused.get(i, 0.0) + w_dense / (20 + rank)
+        qt = query_tokens(match_query or query)
+        hits = [Hit(i, s, self.coverage(qt, self.chunk_tokens[i])) for i, s in fused.items()]
+        hits.sort(key=lambda h: -h.score)
+        return hits[:k]
+
+    def search_tasks(self, query: str, locality: str | None = None, k: int = 10,
+                     dense: dict[int, float] | None = None) -> list[Hit]:
+        if not self.tasks:
+            return []
+        lex = self.task_lexical.scores(query)
+        loc_f = fold(locality) if locality else None
+        qt = query_tokens(query)
+        dense = self._dense_scores(query, 100) if dense is None else dense
+        chunk_rank = {i: r for r, (i, _) in enumerate(sorted(dense.items(), key=lambda kv: -kv[1]))}
+        order = [int(i) for i in np.argsort(-lex)[:80] if lex[i] > 0]
+        fused: dict[int, float] = {}
+        for rank, i in enumerate(order):
+            if loc_f and fold(self.tasks[i].locality) != loc_f:
+                continue
+            fused[i] = fused.get(i, 0.0) + 1.0 / (20 + rank)
+        for i, t in enumerate(self.tasks):
+            ci = self.task_chunk[i]
+            if ci is not None and ci in chunk_rank and (not loc_f or fold(t.locality) == loc_f):
+                fused[i] = fused.get(i, 0.0) + 0.7 / (20 + chunk_rank[ci])
+        hits = [Hit(i, s, self.coverage(qt, self.task_tokens[i])) for i, s in fused.items()]
+        hits.sort(key=lambda h: -h.score)
+        return hits[:k]
+
+    # ---- units ----------------------------------------------------------------------------------
+    def find_unit(self, question: str, locality: str | None = None) -> tuple[str, str] | None:
+        """(unit name, key) named in the question, longest match first."""
+        qf = " " + re.sub(r"[^a-z0-9 ]", " ", unit_key(question)) + " "
+        qf = re.sub(r"\s+", " ", qf)
+        best = None
+        for u in self.units:
+            if locality and fold(u["locality"]) != fold(locality):
+                continue
+            key = u["key"]
+            if len(key) < 6:
+                continue
+            if f" {key} " in qf and (best is None or len(key) > len(best[1])):
+                best = (u["name"], key)
+        return best
