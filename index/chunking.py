@@ -20,14 +20,20 @@ def chunk_plan(plan: Plan) -> list[Chunk]:
         if sec.rank < 0:
             continue
         section = sec.path_label()
+        parent = ""  # a "-" item that introduces "+" items ("Giai đoạn 2028 - 2030:") is their context
         for item in sec.items:
             text = item.text.strip()
+            if item.depth == 1:
+                parent = text if len(text) <= 200 else ""
+            elif item.depth == 0:
+                parent = ""
             if len(text) < 12:
                 continue
+            heading = f"{sec.heading} > {parent}" if item.depth == 2 and parent else sec.heading
             chunks.append(
                 Chunk(
                     id=_cid(plan.doc_id, pos), document=plan.document, doc_id=plan.doc_id,
-                    locality=plan.locality, title=plan.title, section=section, heading=sec.heading,
+                    locality=plan.locality, title=plan.title, section=section, heading=heading,
                     kind="paragraph", text=text, position=pos, lines=[text],
                 )
             )

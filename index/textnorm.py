@@ -95,9 +95,14 @@ def syllables(text: str) -> list[str]:
 
 
 def lexical_tokens(text: str) -> list[str]:
-    """Folded syllables plus adjacent-syllable bigrams ('van_hoa') for BM25."""
+    """Folded syllables plus adjacent-syllable bigrams ('van_hoa') for BM25; bigrams do not bridge
+    punctuation, so a list 'kiểm tra, tuyên truyền' gives no 'tra_tuyen'."""
     syl = syllables(text)
-    return syl + [f"{a}_{b}" for a, b in zip(syl, syl[1:])]
+    bigrams: list[str] = []
+    for phrase in re.split(r"[,;:()\[\]|.!?\"“”]+(?:\s|$)|\s[-–]\s", fold(text)):
+        ps = re.findall(r"[a-z0-9]+(?:[.,/][0-9]+)*%?", phrase)
+        bigrams.extend(f"{a}_{b}" for a, b in zip(ps, ps[1:]))
+    return syl + bigrams
 
 
 def has_diacritics(text: str) -> bool:
