@@ -197,7 +197,8 @@ def detect_title(paragraphs: list[str]) -> tuple[str, int]:
             parts = [text]
             for nxt in paragraphs[i + 1 : i + 4]:
                 nf = fold(nxt)
-                if nf.startswith(("can cu", "thuc hien", "so:", "i.", "i ")) or len(nxt) > 140:
+                if (nf.startswith(("can cu", "so:", "i.", "i ")) or len(nxt) > 120 or nf.endswith(":")
+                        or "ban hanh ke hoach" in nf or (nf.startswith("thuc hien") and len(nxt) > 80)):
                     break
                 parts.append(nxt)
             return normalize(" ".join(parts)), i

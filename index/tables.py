@@ -166,13 +166,18 @@ def parse_task_table(table: Table) -> list[TableRow] | None:
         row, shifted = _realign(row, roles)
         cells = cells_of(row)
         stt = cells.pop("stt", "").strip()
+        if len(cells) > 1 and len(set(cells.values())) == 1:
+            # A horizontally merged cell (DOCX gridSpan) repeats one text across columns: one value.
+            first_role = next(r for r in roles if r in cells)
+            cells = {first_role: next(iter(cells.values()))}
         content_roles = [r for r in ("task", "activity", "output", "lead", "coord", "time") if cells.get(r)]
         bold_row = bool(table.bold) and i < len(table.bold) and any(table.bold[i])
         # Group row: Roman numeral, or a single bold/upper-case cell.
+        single = next(iter(cells.values())) if len(cells) == 1 else ""
         if (_ROMAN.match(stt) and not content_roles) or (
-            not content_roles and len(cells) == 1 and (bold_row or list(cells.values())[0].isupper())
-            and not cells.get("goal", "").endswith(("%", "."))
-            and (_ROMAN.match(stt) or not stt)
+            single and (_ROMAN.match(stt) or not stt)
+            and (_ROMAN.match(stt) or bold_row or single.isupper())
+            and not single.endswith(("%", ".")) and len(single) < 200
         ):
             text = " ".join(cells.values()).strip()
             group = f"{stt}. {text}" if stt else text
