@@ -666,7 +666,7 @@ def parse_list_tables(tables: list[Table]) -> list[_ListRow]:
                 g = re.sub(r"^\s*(?:[IVXLC]{1,5}|[A-Z]|\d{1,2})\s*[.)\-–]\s*", "", g)
                 g = re.sub(r"^(?:lĩnh vực|LĨNH VỰC|Lĩnh vực)\s*:?\s*", "", g).strip()
                 if g and len(g) < 120:
-                    group = g[0].upper() + g[1:]
+                    group = _cap(g)
                 continue
             continuation = (not stt and not code and out) or (m and roles and any(
                 m[j] for j in range(min(len(m), len(roles))) if roles[j] in ("stt", "code", "name")) and out)
@@ -749,13 +749,15 @@ def detect_decision(texts: list[str]) -> str:
 
 
 def detect_title(texts: list[str]) -> str:
+    cands: list[str] = []
     for t in texts[:40]:
         f = fold(t)
         if "thu tuc hanh chinh" in f and ("danh muc" in f or "cong bo" in f or "tham quyen" in f or "phu luc" in f):
             lines = [x.strip() for x in t.split("\n") if x.strip()]
             best = [x for x in lines if "thu tuc hanh chinh" in fold(x)]
-            return normalize(best[0] if best else t)
-    return ""
+            cands.append((normalize(best[0] if best else t)))
+    upper = [c for c in cands if sum(ch.isupper() for ch in c) > 0.6 * sum(ch.isalpha() for ch in c)]
+    return (upper or cands or [""])[0]
 
 
 def _paragraph_texts(raw: RawDocument) -> list[str]:
@@ -968,6 +970,14 @@ def _is_strong_title(text: str) -> bool:
         _CODE_RX.search(text))
 
 
+def _cap(text: str) -> str:
+    """'HỘ TỊCH' / 'hộ tịch' -> 'Hộ tịch'."""
+    t = normalize(text)
+    if t.isupper():
+        t = t.lower()
+    return t[:1].upper() + t[1:] if t else ""
+
+
 def _cut_groups(body: list[str]) -> tuple[list[str], str]:
     """Drop trailing group headings ("II. LĨNH VỰC CHỨNG THỰC") and part headings from a section's body."""
     group = ""
@@ -976,9 +986,7 @@ def _cut_groups(body: list[str]) -> tuple[list[str], str]:
         gm = _GROUP_RX.match(last)
         if gm and len(last) < 150:
             g = gm.group(1).strip(" .:")
-            if g.isupper():
-                g = g.capitalize()
-            group = group or (g[0].upper() + g[1:] if g else "")
+            group = group or _cap(g)
             body.pop()
             continue
         if _PART_RX.match(last) or re.fullmatch(r"(?:[IVX]+|[A-Z])\s*[.)]\s*[A-ZĐ ,]+", last):
