@@ -1131,6 +1131,11 @@ def parse_catalogue(raw: RawDocument, locality: str | None = None) -> Catalogue:
             src = f"{head} > {h.heading.rstrip(':').strip()}"
             if h.field == "documents" and tabs:
                 unwrapped = _documents_from_tables(tabs, unwrapped)
+            before = p.text_of(h.field)
+            if before and h.field in p.sources and "cột" in p.sources[h.field]:
+                # the list cell said something: keep it beside the block's text when it differs
+                if fold(before).strip(" .") != fold(" ".join(unwrapped)).strip(" .-"):
+                    p.extra[f"Phần I: {FIELD_LABELS[h.field]}"] = before
             _apply(p, h.field, unwrapped, src)
     for p in procs:
         _finish(p)
