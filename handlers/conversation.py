@@ -1,0 +1,554 @@
+"""The channel-agnostic conversation core: one incoming message in, the replies out.
+
+Adapters (Telegram, Zalo, console) turn platform updates into `Incoming`, call `Conversation.handle`, and send the
+returned `Outgoing` messages (plain text; each adapter escapes and splits for its platform, and shows `buttons` as
+an inline keyboard where the platform has one). Everything the bot remembers lives in SQLite at `db_path`: per-chat
+state (locality, last task, pending choices), button keys, and the usage log.
+"""
+from __future__ import annotations
+
+import asyncio
+import importlib
+import inspect
+import logging
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Awaitable, Callable
+from zoneinfo import ZoneInfo
+
+from handlers import commands as cmds
+from handlers import texts as T
+from handlers.chat_state import ChatStore
+from handlers.formatting import truncate
+from handlers.ratelimit import RateLimiter
+from handlers.types import Answer
+from handlers.usage_log import UsageLog
+from index.textnorm import fold
+
+log = logging.getLogger(__name__)
+
+CALLBACK_PREFIX = "k:"  # callback_data = "k:" + key of the stored action (≤ 64 bytes)
+BUTTON_LABEL_CHARS = 60
+MAX_CHOICES = 8
+
+
+@dataclass
+class Button:
+    label: str
+    data: str  # callback data, ≤ 64 bytes
+
+
+@dataclass
+class Incoming:
+    channel: str  # "telegram" | "zalo" | "console"
+    user_id: str
+    chat_id: str
+    display_name: str = ""
+    text: str = ""
+    callback_data: str | None = None
+    kind: str = "text"  # "text" | "command" | "callback" | "unsupported"
+
+
+@dataclass
+class Outgoing:
+    chat_id: str
+    text: str  # plain text; the adapter escapes and splits it
+    buttons: list[list[Button]] = field(default_factory=list)
+    channel: str | None = None  # None: the channel the message came from
+
+
+@dataclass
+class _Ctx:
+    msg: Incoming
+    role: str
+    started: float
+
+
+class Conversation:
+    """`await handle(msg)` -> replies. Construct once per process and share between channels.
+
+    answerer: the question-answering core (handlers.qa.Answerer: ask, localities, unit_tasks, due), or None while
+        there is no index yet.
+    staff_registry: bot.staff.StaffRegistry (request/approve/reject/find_by_user/list), or None.
+    db_path: SQLite file for chat state and the usage log (default settings.db_path).
+    reindex: optional async callable returning a fresh answerer after re-indexing; the default runs
+        `python -m bot index` and `bot.app.build_answerer(settings)`.
+    reminders: module/object providing the reminder actions (default: `bot.reminders` if importable).
+    """
+
+    def __init__(
+        self,
+        answerer: Any,
+        settings: Any,
+        staff_registry: Any = None,
+        db_path: str | Path | None = None,
+        *,
+        reindex: Callable[[], Awaitable[Any]] | None = None,
+        reminders: Any = None,
+        clock: Callable[[], float] = time.monotonic,
+        today: Callable[[], date] | None = None,
+    ):
+        self.answerer = answerer
+        self.settings = settings
+        self.staff = staff_registry
+        self.db_path = Path(db_path or settings.db_path)
+        self.store = ChatStore(self.db_path)
+        self.usage = UsageLog(self.db_path, settings.user_hash_salt)
+        self.limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst, clock=clock)
+        self.admins = settings.admin_id_set()
+        self.senders: dict[str, Any] = {}  # channel -> Sender, for messages to other channels (set by serve)
+        self._reindex = reindex
+        self._reindex_lock = asyncio.Lock()
+        self._reminders = reminders
+        self._today = today or (lambda: datetime.now(ZoneInfo(settings.timezone)).date())
+        # The answerer is synchronous (index search, maybe an embedding model): run it off the event loop, on one
+        # thread, so channels stay responsive and the answerer never runs concurrently with itself.
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="answerer")
+
+    # ---------------------------------------------------------------- entry point
+
+    async def handle(self, msg: Incoming) -> list[Outgoing]:
+        started = time.perf_counter()
+        verdict = self.limiter.check(f"{msg.channel}:{msg.user_id}")
+        if verdict != "ok":
+            self._log(msg, "refused", msg.text or msg.callback_data or "", intent="rate_limited", started=started)
+            if verdict == "drop":
+                return []
+            seconds = max(1, round(self.limiter.retry_after(f"{msg.channel}:{msg.user_id}")))
+            return [Outgoing(msg.chat_id, T.RATE_LIMITED.format(seconds=seconds))]
+        ctx = _Ctx(msg, await self._role(msg.channel, msg.user_id), started)
+        try:
+            return await self._dispatch(ctx)
+        except Exception:
+            log.exception("conversation failed on a %s message", msg.channel)
+            self._log(msg, "question", msg.text or "", intent="error", found=False, started=started)
+            return [Outgoing(msg.chat_id, T.ERROR)]
+
+    async def _dispatch(self, ctx: _Ctx) -> list[Outgoing]:
+        msg = ctx.msg
+        if msg.kind == "unsupported":
+            self._log(msg, "refused", f"<{msg.kind}>", intent="unsupported", started=ctx.started)
+            return [self._reply(ctx, T.UNSUPPORTED)]
+        if msg.kind == "callback" or msg.callback_data is not None:
+            return await self._on_callback(ctx, msg.callback_data or "")
+        text = (msg.text or "").strip()
+        if not text:
+            self._log(msg, "refused", "", intent="empty", started=ctx.started)
+            return [self._reply(ctx, T.EMPTY)]
+        limit = self.settings.max_message_chars
+        if len(text) > limit:
+            self._log(msg, "refused", text[:200], intent="too_long", started=ctx.started)
+            return [self._reply(ctx, T.TOO_LONG.format(n=len(text), limit=limit))]
+        parsed = cmds.parse(text)
+        if parsed is not None:
+            return await self._on_command(ctx, text, *parsed)
+        if re.fullmatch(r"\d{1,2}", text):
+            pending = self.store.get(msg.channel, msg.chat_id).pending
+            n = int(text)
+            if pending and 1 <= n <= len(pending):
+                return await self._run_action(ctx, pending[n - 1], text)
+        return await self._ask(ctx, text)
+
+    # ---------------------------------------------------------------- questions
+
+    async def _ask(self, ctx: _Ctx, question: str, locality: str | None = None, kind: str = "question") -> list[Outgoing]:
+        msg = ctx.msg
+        if self.answerer is None:
+            self._log(msg, kind, question, intent="no_index", found=False, started=ctx.started)
+            return [self._reply(ctx, T.NO_INDEX)]
+        state = self.store.get(msg.channel, msg.chat_id)
+        answer: Answer = await self.run_sync(
+            self.answerer.ask, question, locality=locality or state.locality, last_task_id=state.last_task_id,
+            today=self._today(),
+        )
+        if answer.tasks:
+            self.store.update(msg.channel, msg.chat_id, last_task_id=answer.tasks[0].id)
+        self._log(
+            msg, kind, question, intent=answer.intent, found=answer.found, started=ctx.started,
+            locality=locality or state.locality, answer_chars=len(answer.text or ""),
+        )
+        return [self._answer_reply(ctx, answer, "ask")]
+
+    def _answer_reply(self, ctx: _Ctx, answer: Answer, via: str) -> Outgoing:
+        """The answer's text; with choices, numbered choices (and buttons) remembered for this chat. `via` is the
+        answerer method that produced the answer ("ask", "units", "due"): choosing re-runs it."""
+        text = (answer.text or "").strip()
+        choices = answer.choices[:MAX_CHOICES]
+        actions = [{"a": via, "q": c.query, "l": c.locality} for c in choices]
+        labels = [c.label for c in choices]
+        if not actions:
+            self.store.update(ctx.msg.channel, ctx.msg.chat_id, pending=[])
+            return self._reply(ctx, text)
+        return self._choices_reply(ctx, text, labels, actions)
+
+    def _choices_reply(self, ctx: _Ctx, text: str, labels: list[str], actions: list[dict]) -> Outgoing:
+        """Numbered choices in the text (every channel) plus one button per choice (used where buttons exist)."""
+        msg = ctx.msg
+        self.store.update(msg.channel, msg.chat_id, pending=actions)
+        lines = [text] if text else []
+        numbered = all(re.search(rf"(^|\s){i}\. ", text) for i in range(1, len(actions) + 1))
+        hint = T.CHOICES_HINT.format(n=len(actions))
+        if numbered:  # the answerer's text already numbers its choices
+            lines.append(hint + ".")
+        else:
+            lines.append(hint + ":")
+            lines += [f"{i}. {label}" for i, label in enumerate(labels, 1)]
+        buttons = [
+            [Button(truncate(f"{i}. {label}", BUTTON_LABEL_CHARS), CALLBACK_PREFIX + self.store.put_callback(
+                msg.channel, msg.chat_id, action))]
+            for i, (label, action) in enumerate(zip(labels, actions), 1)
+        ]
+        return Outgoing(msg.chat_id, "\n".join(lines), buttons)
+
+    async def _on_callback(self, ctx: _Ctx, data: str) -> list[Outgoing]:
+        msg = ctx.msg
+        action = None
+        if data.startswith(CALLBACK_PREFIX):
+            action = self.store.get_callback(msg.channel, msg.chat_id, data[len(CALLBACK_PREFIX):])
+        if action is None:
+            self._log(msg, "refused", data[:64], intent="expired_choice", started=ctx.started)
+            return [self._reply(ctx, T.EXPIRED_CHOICE)]
+        return await self._run_action(ctx, action, data)
+
+    async def _run_action(self, ctx: _Ctx, action: dict, raw: str) -> list[Outgoing]:
+        """A chosen button or number: re-ask a question, pick a locality, or decide a staff request."""
+        kind = action.get("a")
+        if kind == "ask":
+            return await self._ask(ctx, action["q"], locality=action.get("l"), kind="choice")
+        if kind in ("units", "due"):
+            fn = self.answerer.unit_tasks if kind == "units" else self.answerer.due
+            args = (action["q"], action.get("l")) + ((self._today(),) if kind == "due" else ())
+            answer = await self.run_sync(fn, *args)
+            self._log(ctx.msg, "choice", raw, intent=answer.intent, found=answer.found, started=ctx.started,
+                      locality=action.get("l"), answer_chars=len(answer.text or ""))
+            return [self._answer_reply(ctx, answer, kind)]
+        if kind == "loc":
+            self.store.update(ctx.msg.channel, ctx.msg.chat_id, locality=action["l"], pending=[])
+            self._log(ctx.msg, "command", raw, intent="cmd:diaban", started=ctx.started, locality=action["l"])
+            return [self._reply(ctx, T.LOCALITY_SET.format(locality=action["l"]))]
+        if kind in ("approve", "reject"):
+            name = "duyet" if kind == "approve" else "tuchoi"
+            return await self._on_command(ctx, f"/{name} {action['id']}", name, str(action["id"]))
+        return [self._reply(ctx, T.EXPIRED_CHOICE)]
+
+    # ---------------------------------------------------------------- commands
+
+    async def _on_command(self, ctx: _Ctx, line: str, name: str, args: str) -> list[Outgoing]:
+        msg = ctx.msg
+        command = cmds.lookup(name)
+        if command is None:
+            self._log(msg, "refused", line[:200], intent="unknown_command", started=ctx.started)
+            return [self._reply(ctx, T.UNKNOWN_COMMAND.format(name=truncate(name, 32)))]
+        if not cmds.allowed(ctx.role, command):
+            self._log(msg, "refused", line[:200], intent=f"denied:{command.name}", started=ctx.started)
+            template = T.DENIED_ADMIN if command.role == cmds.ADMIN else T.DENIED_STAFF
+            return [self._reply(ctx, template.format(name=command.name))]
+        handler = getattr(self, f"_cmd_{command.name}")
+        replies, found = await handler(ctx, args, command)
+        self._log(msg, "command", line[:500], intent=f"cmd:{command.name}", found=found, started=ctx.started)
+        return replies
+
+    async def _cmd_start(self, ctx: _Ctx, args: str, command) -> tuple[list[Outgoing], bool | None]:
+        state = self.store.get(ctx.msg.channel, ctx.msg.chat_id)
+        line = (T.LOCALITY_LINE_SET.format(locality=state.locality) if state.locality else T.LOCALITY_LINE_UNSET)
+        name = ctx.msg.display_name or "bạn"
+        return [self._reply(ctx, T.START.format(name=name, bot=T.BOT_NAME, locality_line=line))], None
+
+    async def _cmd_help(self, ctx: _Ctx, args: str, command) -> tuple[list[Outgoing], bool | None]:
+        lines = [T.HELP_HEADER.format(role=T.ROLE_NAMES[ctx.role])]
+        for c in cmds.visible(ctx.role):
+            alias = f" (/{c.aliases[0]})" if c.aliases else ""
+            lines.append(f"{c.usage}{alias}: {c.help}")
+        lines.append(T.HELP_FOOTER)
+        return [self._reply(ctx, "\n".join(lines))], None
+
+    async def _cmd_diaban(self, ctx: _Ctx, args: str, command) -> tuple[list[Outgoing], bool | None]:
+        msg = ctx.msg
+        known = await self._localities()
+        if not args:
+            state = self.store.get(msg.channel, msg.chat_id)
+            head = T.LOCALITY_CURRENT.format(locality=state.locality) if state.locality else T.LOCALITY_NONE
+            if not known:
+                return [self._reply(ctx, head)], None
+            actions = [{"a": "loc", "l": loc} for loc in known]
+            return [self._choices_reply(ctx, f"{head}\n{T.LOCALITY_PICK}", known, actions)], None
+        if fold(args) in T.LOCALITY_CLEAR_WORDS:
+            self.store.update(msg.channel, msg.chat_id, locality=None, pending=[])
+            return [self._reply(ctx, T.LOCALITY_CLEARED)], True
+        matches = match_locality(args, known)
+        if len(matches) == 1:
+            self.store.update(msg.channel, msg.chat_id, locality=matches[0], pending=[])
+            return [self._reply(ctx, T.LOCALITY_SET.format(locality=matches[0]))], True
+        if len(matches) > 1:
+            actions = [{"a": "loc", "l": loc} for loc in matches]
+            return [self._choices_reply(ctx, T.LOCALITY_PICK, matches, actions)], True
+        return [self._reply(ctx, T.LOCALITY_UNKNOWN.format(name=args, known=", ".join(known) or "—"))], False
+
+    async def _cmd_nhiemvu(self, ctx: _Ctx, args: str, command) -> tuple[list[Outgoing], bool | None]:
+        staff = self._staff_record(ctx.msg.channel, ctx.msg.user_id)
+        unit = args or (_field(staff, "unit") if staff else "")
+        if not unit:
+            return [self._reply(ctx, T.USAGE.format(usage=command.usage))], None
+        locality = self.store.get(ctx.msg.channel, ctx.msg.chat_id).locality or _field(staff, "locality")
+        answer = await self.run_sync(self.answerer.unit_tasks, unit, locality)
+        return [self._answer_reply(ctx, answer, "units")], answer.found
+
+    async def _cmd_hanchot(self, ctx: _Ctx, args: str, command) -> tuple[list[Outgoing], bool | None]:
+        staff = self._staff_record(ctx.msg.channel, ctx.msg.user_id)
+        locality = self.store.get(ctx.msg.channel, ctx.msg.chat_id).locality or _field(staff, "locality")
+        answer = await self.run_sync(self.answerer.due, args, locality, self._today())
+        return [self._answer_reply(ctx, answer, "due")], answer.found
+
+    async def _cmd_dangky(self, ctx: _Ctx, args: str, command) -> tuple[list[Outgoing], bool | None]:
+        msg = ctx.msg
+        if self.staff is None:
+            return [self._reply(ctx, T.REGISTER_UNAVAILABLE)], None
+        if not args:
+            return [self._reply(ctx, T.USAGE.format(usage=command.usage))], None
+        locality = self.store.get(msg.channel, msg.chat_id).locality
+        if not locality:
+            known = await self._localities()
+            if len(known) != 1:
+                return [self._reply(ctx, T.REGISTER_NEED_LOCALITY)], None
+            locality = known[0]
+        request = self.staff.request(
+            channel=msg.channel, user_id=msg.user_id, chat_id=msg.chat_id,
+            name=msg.display_name or msg.user_id, unit=args, locality=locality,
+        )
+        rid = _field(request, "id")
+        if _field(request, "status") == "approved":  # already staff of this unit and locality
+            return [self._reply(ctx, T.REGISTER_ALREADY.format(
+                unit=_field(request, "unit"), locality=_field(request, "locality")))], None
+        replies = [self._reply(ctx, T.REGISTER_SENT.format(id=rid, unit=args, locality=locality))]
+        note = T.ADMIN_NEW_REQUEST.format(
+            id=rid, name=msg.display_name or "?", channel=msg.channel, unit=args, locality=locality)
+        replies += await self._notify_admins(ctx, note, rid)
+        return replies, None
+
+    async def _cmd_duyet(self, ctx: _Ctx, args: str, command) -> tuple[list[Outgoing], bool | None]:
+        return await self._decide(ctx, args, approve=True)
+
+    async def _cmd_tuchoi(self, ctx: _Ctx, args: str, command) -> tuple[list[Outgoing], bool | None]:
+        return await self._decide(ctx, args, approve=False)
+
+    async def _decide(self, ctx: _Ctx, args: str, approve: bool) -> tuple[list[Outgoing], bool | None]:
+        if self.staff is None:
+            return [self._reply(ctx, T.REGISTER_UNAVAILABLE)], None
+        rid, _, reason = args.lstrip("#").partition(" ")
+        if not rid:
+            return [self._reply(ctx, self._pending_text())], None
+        current = self.staff.get(int(rid)) if rid.isdigit() else None
+        if current is None or _field(current, "status") != "pending":
+            return [self._reply(ctx, T.REQUEST_NOT_FOUND.format(id=rid))], False
+        decider = f"{ctx.msg.channel}:{ctx.msg.user_id}"
+        record = self.staff.approve(int(rid), by=decider) if approve else self.staff.reject(int(rid), by=decider)
+        if record is None:
+            return [self._reply(ctx, T.REQUEST_NOT_FOUND.format(id=rid))], False
+        fields = {k: _field(record, k) for k in ("id", "unit", "locality", "name")}
+        fields["name"] = fields["name"] or "?"
+        if approve:
+            admin_text = T.APPROVED_ADMIN.format(**fields)
+            user_text = T.APPROVED_USER.format(**fields)
+        else:
+            admin_text = T.REJECTED_ADMIN.format(**fields)
+            user_text = T.REJECTED_USER.format(id=fields["id"], reason=f" Lý do: {reason.strip()}" if reason.strip() else "")
+        replies = [self._reply(ctx, admin_text)]
+        replies += await self._deliver(
+            ctx, _field(record, "channel"), str(_field(record, "chat_id") or _field(record, "user_id")), user_text)
+        return replies, True
+
+    def _pending_text(self) -> str:
+        pending = list(self.staff.list(status="pending"))
+        if not pending:
+            return T.PENDING_NONE
+        lines = [T.PENDING_HEADER]
+        for r in pending:
+            lines.append(
+                f"#{_field(r, 'id')}: {_field(r, 'name') or '?'} ({_field(r, 'channel')}) — "
+                f"{_field(r, 'unit')}, {_field(r, 'locality')}"
+            )
+        return "\n".join(lines)
+
+    async def _cmd_reindex(self, ctx: _Ctx, args: str, command) -> tuple[list[Outgoing], bool | None]:
+        if self._reindex_lock.locked():
+            return [self._reply(ctx, T.REINDEX_BUSY)], None
+        async with self._reindex_lock:
+            started = time.perf_counter()
+            try:
+                self.answerer = await (self._reindex or self._default_reindex)()
+            except Exception as exc:  # report, keep the old answerer
+                log.exception("reindex failed")
+                return [self._reply(ctx, T.REINDEX_FAILED.format(error=truncate(str(exc) or type(exc).__name__, 300)))], False
+            return [self._reply(ctx, T.REINDEX_DONE.format(seconds=round(time.perf_counter() - started, 1)))], True
+
+    async def _default_reindex(self) -> Any:
+        import sys
+
+        s = self.settings
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "--corpus", str(s.corpus_dir), "--data-dir", str(s.data_dir), "index",
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )
+        out, _ = await proc.communicate()
+        if proc.returncode != 0:
+            tail = out.decode(errors="replace").strip().splitlines()[-3:]
+            raise RuntimeError(" / ".join(tail) or f"exit {proc.returncode}")
+        from bot.app import build_answerer
+
+        return await asyncio.get_running_loop().run_in_executor(self._executor, build_answerer, s)
+
+    async def _cmd_thongke(self, ctx: _Ctx, args: str, command) -> tuple[list[Outgoing], bool | None]:
+        days = int(args) if args.isdigit() and 0 < int(args) <= 3660 else 30
+        s = self.usage.stats(days=days)
+        lines = [T.STATS.format(**{k: getattr(s, k) for k in (
+            "days", "messages", "users", "questions", "answered", "unanswered", "commands", "refused",
+            "avg_latency_ms")})]
+        if s.by_channel:
+            lines.append(T.STATS_CHANNELS.format(items=", ".join(f"{k} {v}" for k, v in s.by_channel.items())))
+        if s.by_intent:
+            lines.append(T.STATS_INTENTS.format(items=", ".join(f"{k or '?'} {v}" for k, v in s.by_intent.items())))
+        if s.top_unanswered:
+            lines.append(T.STATS_UNANSWERED)
+            lines += [f"{i}. ({n}×) {truncate(q, 200)}" for i, (q, n) in enumerate(s.top_unanswered, 1)]
+        return [self._reply(ctx, "\n".join(lines))], None
+
+    # Reminder actions belong to the reminders module; route to it when it provides them.
+    async def _cmd_xong(self, ctx: _Ctx, args: str, command) -> tuple[list[Outgoing], bool | None]:
+        return await self._reminder_action(ctx, command.name, args)
+
+    _cmd_hoanlai = _cmd_xong
+    _cmd_viectoi = _cmd_xong
+
+    async def _reminder_action(self, ctx: _Ctx, name: str, args: str) -> tuple[list[Outgoing], bool | None]:
+        handler = self._reminder_handler()
+        if handler is None:
+            return [self._reply(ctx, T.NOT_ENABLED)], None
+        staff = self._staff_record(ctx.msg.channel, ctx.msg.user_id)
+        result = handler(
+            name, args, channel=ctx.msg.channel, user_id=ctx.msg.user_id, chat_id=ctx.msg.chat_id,
+            staff=staff, settings=self.settings,
+        )
+        if inspect.isawaitable(result):
+            result = await result
+        return [self._reply(ctx, str(result))], True
+
+    def _reminder_handler(self) -> Callable | None:
+        module = self._reminders
+        if module is None:
+            try:
+                module = importlib.import_module("bot.reminders")
+            except ImportError:
+                return None
+        return getattr(module, "handle_command", None)
+
+    # ---------------------------------------------------------------- roles, staff, notifications
+
+    def is_admin(self, channel: str, user_id: str) -> bool:
+        return channel == "console" or f"{channel}:{user_id}" in self.admins or str(user_id) in self.admins
+
+    async def _role(self, channel: str, user_id: str) -> str:
+        if self.is_admin(channel, user_id):
+            return cmds.ADMIN
+        return cmds.STAFF if self._staff_record(channel, user_id) is not None else cmds.CITIZEN
+
+    def _staff_record(self, channel: str, user_id: str) -> Any:
+        """The user's approved staff record, or None. A person marked blocked (the platform refused a send) who
+        writes again has unblocked the bot: approved again."""
+        if self.staff is None:
+            return None
+        record = self.staff.find_by_user(channel, user_id)
+        if record is not None and _field(record, "status") == "blocked":
+            record = self.staff.unblock(_field(record, "id"))
+        return record if record is not None and _field(record, "status") == "approved" else None
+
+    def _admin_targets(self, channel: str) -> list[tuple[str, str]]:
+        """(channel, chat_id) of every admin: "telegram:123" entries, bare ids on the asking channel."""
+        out = []
+        for entry in sorted(self.admins):
+            ch, sep, uid = entry.partition(":")
+            out.append((ch, uid) if sep else (channel, entry))
+        return out
+
+    async def _notify_admins(self, ctx: _Ctx, text: str, request_id: Any) -> list[Outgoing]:
+        replies: list[Outgoing] = []
+        for channel, chat_id in self._admin_targets(ctx.msg.channel):
+            buttons = []
+            if channel == ctx.msg.channel:
+                keys = [self.store.put_callback(channel, chat_id, {"a": a, "id": request_id}) for a in ("approve", "reject")]
+                buttons = [[Button(T.APPROVE_BUTTON.format(id=request_id), CALLBACK_PREFIX + keys[0]),
+                            Button(T.REJECT_BUTTON.format(id=request_id), CALLBACK_PREFIX + keys[1])]]
+            replies += await self._deliver(ctx, channel, chat_id, text, buttons)
+        return replies
+
+    async def _deliver(self, ctx: _Ctx, channel: str, chat_id: str, text: str, buttons=None) -> list[Outgoing]:
+        """A message to another chat: returned for the adapter on the same channel, else sent by that channel's
+        sender (when serve() registered one)."""
+        if channel == ctx.msg.channel:
+            return [Outgoing(chat_id, text, buttons or [])]
+        sender = self.senders.get(channel)
+        if sender is None:
+            log.warning("no sender for channel %s; a notification was not delivered", channel)
+            return []
+        try:
+            await sender.send(channel, chat_id, text)
+        except Exception:
+            log.exception("notification to %s failed", channel)
+        return []
+
+    # ---------------------------------------------------------------- helpers
+
+    def _reply(self, ctx: _Ctx, text: str) -> Outgoing:
+        return Outgoing(ctx.msg.chat_id, text)
+
+    async def run_sync(self, fn: Callable, *args, **kwargs) -> Any:
+        """Run a synchronous answerer call on the answerer thread."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, lambda: fn(*args, **kwargs))
+
+    async def _localities(self) -> list[str]:
+        if self.answerer is None:
+            return []
+        return list(await self.run_sync(self.answerer.localities))
+
+    def _log(self, msg: Incoming, kind: str, question: str, *, intent: str = "", found: bool | None = None,
+             started: float, locality: str | None = None, answer_chars: int = 0) -> None:
+        try:
+            self.usage.record(
+                channel=msg.channel, user_id=msg.user_id, kind=kind, question=question, intent=intent, found=found,
+                latency_ms=(time.perf_counter() - started) * 1000, locality=locality, answer_chars=answer_chars,
+            )
+        except Exception:  # the log must never break a reply
+            log.exception("usage log write failed")
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def match_locality(name: str, known: list[str]) -> list[str]:
+    """Localities matching a user's spelling: exact (folded, without xã/phường/thị trấn) first, else containment."""
+    def core(s: str) -> str:
+        s = fold(s)
+        for prefix in ("thi tran ", "phuong ", "xa "):
+            if s.startswith(prefix):
+                s = s[len(prefix):]
+        return " ".join(s.split())
+
+    want = core(name)
+    if not want:
+        return []
+    exact = [k for k in known if core(k) == want]
+    if exact:
+        return exact
+    return [k for k in known if want in core(k) or core(k) in want]
+
+
+def _field(record: Any, name: str) -> Any:
+    if record is None:
+        return None
+    if isinstance(record, dict):
+        return record.get(name)
+    return getattr(record, name, None)

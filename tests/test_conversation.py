@@ -1,0 +1,267 @@
+"""The channel-agnostic conversation core over the real answerer and the sample corpus."""
+from __future__ import annotations
+
+import sqlite3
+import types
+
+import pytest
+
+from conftest_channels import (
+    AMBIGUOUS_UNIT_QUESTION,
+    LEAD_UNIT,
+    WHO_LEADS,
+    WHO_LEADS_ASCII,
+    make_settings,
+    new_conversation,
+)
+from handlers import commands
+from handlers.conversation import CALLBACK_PREFIX, Incoming, match_locality
+from handlers.ratelimit import RateLimiter
+from handlers.usage_log import user_hash
+from index.textnorm import fold
+
+ADMIN = "900"
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return make_settings(tmp_path, BOT_ADMIN_IDS=f"telegram:{ADMIN}")
+
+
+@pytest.fixture
+def conv(settings, tmp_path):
+    c = new_conversation(settings, tmp_path)
+    yield c
+    c.close()
+
+
+def msg(text="", user="501", chat=None, channel="telegram", kind="text", data=None, name="Nguyễn Văn A"):
+    return Incoming(channel, user, chat or user, name, text, data, kind)
+
+
+async def say(conv, text, **kw):
+    replies = await conv.handle(msg(text, **kw))
+    assert replies, f"no reply to {text!r}"
+    return replies
+
+
+async def test_who_leads_with_and_without_diacritics(conv):
+    for question in (WHO_LEADS, WHO_LEADS_ASCII):
+        [reply] = await say(conv, question)
+        assert LEAD_UNIT in reply.text
+        assert not reply.buttons
+
+
+async def test_follow_up_uses_the_last_task_of_this_chat(conv):
+    await say(conv, WHO_LEADS)
+    [coord] = await say(conv, "còn ai phối hợp?")
+    assert "Phối hợp: Các cơ quan, đơn vị" in coord.text
+    [when] = await say(conv, "hạn khi nào?")
+    assert "Thời gian: Thường xuyên" in when.text
+    # another chat has no last task: the same follow-up is not answered about this task
+    [other] = await say(conv, "còn ai phối hợp?", user="777")
+    assert "Rà soát, phát hiện các thủ tục" not in other.text
+
+
+async def test_choices_numbered_reply_and_button(conv):
+    [reply] = await say(conv, AMBIGUOUS_UNIT_QUESTION)
+    assert len(reply.buttons) >= 2
+    assert "Trả lời bằng số" in reply.text
+    labels = [row[0].label for row in reply.buttons]
+    assert any("Bình Giang" in label for label in labels)
+    assert all(len(row[0].data.encode()) <= 64 for row in reply.buttons)
+    # numbered reply (Zalo/console style)
+    n = next(i for i, label in enumerate(labels, 1) if "Bình Giang" in label)
+    [chosen] = await say(conv, str(n))
+    assert "Phòng Văn hóa - Xã hội (xã Bình Giang)" in chosen.text
+    # button (Telegram style): the callback key is bound to its chat
+    [reply] = await say(conv, AMBIGUOUS_UNIT_QUESTION)
+    data = next(row[0].data for row in reply.buttons if "Hải Hậu" in row[0].label)
+    [stolen] = await conv.handle(msg(kind="callback", data=data, user="999"))
+    assert "hết hạn" in stolen.text
+    [chosen] = await conv.handle(msg(kind="callback", data=data))
+    assert "(xã Hải Hậu)" in chosen.text
+    [bogus] = await conv.handle(msg(kind="callback", data=CALLBACK_PREFIX + "nope"))
+    assert "hết hạn" in bogus.text
+
+
+async def test_locality_is_remembered_per_chat_in_sqlite(settings, tmp_path, conv):
+    [r] = await say(conv, "/diaban hai hau")
+    assert "xã Hải Hậu" in r.text
+    [r] = await say(conv, "/locality")
+    assert "Địa bàn đang chọn: xã Hải Hậu" in r.text and len(r.buttons) == 5
+    again = new_conversation(settings, tmp_path)  # a restart: same SQLite file
+    try:
+        [r] = await again.handle(msg("/start"))
+        assert "Địa bàn đang chọn: xã Hải Hậu" in r.text
+        [r] = await again.handle(msg("/start", user="502"))
+        assert "Địa bàn đang chọn" not in r.text
+        [r] = await again.handle(msg("/diaban Hà Nội"))
+        assert "Không tìm thấy" in r.text and "phường Chơn Thành" in r.text
+        [r] = await again.handle(msg("/diaban tất cả"))
+        assert "bỏ chọn" in r.text
+    finally:
+        again.close()
+
+
+async def test_start_and_help_depend_on_role(conv):
+    [start] = await say(conv, "/start")
+    assert "Xin chào Nguyễn Văn A" in start.text and "ví dụ" in start.text
+    [citizen] = await say(conv, "/help")
+    assert "/dangky" in citizen.text and "/nhiemvu" not in citizen.text and "/duyet" not in citizen.text
+    [admin] = await say(conv, "/trogiup", user=ADMIN)
+    assert "/nhiemvu" in admin.text and "/duyet" in admin.text and "/thongke" in admin.text
+
+
+async def test_citizen_denied_staff_and_admin_commands(conv):
+    [r] = await say(conv, "/nhiemvu Phòng Văn hóa - Xã hội")
+    assert "chỉ dành cho cán bộ" in r.text
+    [r] = await say(conv, "/tasks Phòng Kinh tế")
+    assert "chỉ dành cho cán bộ" in r.text
+    [r] = await say(conv, "/thongke")
+    assert "chỉ dành cho quản trị" in r.text
+    [r] = await say(conv, "/duyet 1")
+    assert "chỉ dành cho quản trị" in r.text
+
+
+async def test_registration_approval_then_staff_commands(conv):
+    [r] = await say(conv, "/dangky Phòng Văn hóa - Xã hội")
+    assert "chọn địa bàn" in r.text  # five localities: which one?
+    await say(conv, "/diaban Chơn Thành")
+    replies = await say(conv, "/dangky Phòng Văn hóa - Xã hội")
+    to_user = [r for r in replies if r.chat_id == "501"]
+    to_admin = [r for r in replies if r.chat_id == ADMIN]
+    assert "Đã gửi yêu cầu" in to_user[0].text
+    assert "/duyet" in to_admin[0].text and len(to_admin[0].buttons[0]) == 2
+    request_id = conv.staff.list("pending")[0].id
+    [pending] = await say(conv, "/duyet", user=ADMIN)
+    assert f"#{request_id}" in pending.text and "Nguyễn Văn A" in pending.text
+    # the admin presses "Duyệt" (a button in the admin's own chat)
+    approve = to_admin[0].buttons[0][0].data
+    decided = await conv.handle(msg(kind="callback", data=approve, user=ADMIN))
+    assert any(r.chat_id == ADMIN and "Đã duyệt" in r.text for r in decided)
+    assert any(r.chat_id == "501" and "đã được duyệt" in r.text for r in decided)
+    [r] = await say(conv, "/nhiemvu")  # own unit from the registration
+    assert "Phòng Văn hóa - Xã hội (phường Chơn Thành) chủ trì" in r.text
+    [r] = await say(conv, "/hanchot năm 2026")
+    assert "đến hạn" in r.text or "Không có nhiệm vụ" in r.text
+    [r] = await say(conv, "/dangky Phòng Văn hóa - Xã hội")
+    assert "đã là cán bộ" in r.text
+    [r] = await say(conv, f"/duyet {request_id}", user=ADMIN)  # decided already
+    assert "Không có yêu cầu" in r.text
+
+
+async def test_reject(conv):
+    await say(conv, "/diaban Hải Hậu", user="600")
+    await say(conv, "/register Phòng Kinh tế", user="600")
+    rid = conv.staff.list("pending")[0].id
+    replies = await say(conv, f"/tuchoi {rid} không thuộc đơn vị", user=ADMIN)
+    assert any(r.chat_id == "600" and "chưa được duyệt" in r.text and "không thuộc đơn vị" in r.text for r in replies)
+    [r] = await say(conv, "/nhiemvu", user="600")
+    assert "chỉ dành cho cán bộ" in r.text
+
+
+async def test_admin_stats_count_usage_and_unanswered(conv):
+    await say(conv, WHO_LEADS)
+    await say(conv, "Giá vé máy bay đi Đà Nẵng tháng này là bao nhiêu?")
+    await say(conv, "gia ve may bay di da nang thang nay la bao nhieu")
+    await say(conv, "/nhiemvu x")
+    [r] = await say(conv, "/stats", user=ADMIN)
+    assert "Câu hỏi: 3 (trả lời được 1, chưa trả lời được 2)" in r.text
+    assert "(2×) gia ve may bay" in fold(r.text)
+    assert "bị từ chối/giới hạn: 1" in r.text
+
+
+async def test_usage_log_has_hashes_not_raw_ids(conv, tmp_path):
+    secret_id = "8642097531"
+    await say(conv, WHO_LEADS, user=secret_id)
+    with sqlite3.connect(tmp_path / "bot.db") as db:
+        rows = db.execute("SELECT user_hash, kind, question, intent, found, latency_ms FROM usage_log").fetchall()
+    assert rows == [(user_hash("telegram", secret_id, "test-salt"), "question", WHO_LEADS, rows[0][3], 1, rows[0][5])]
+    assert rows[0][3] and rows[0][5] >= 0
+    with sqlite3.connect(tmp_path / "bot.db") as db:
+        everything = db.execute("SELECT * FROM usage_log").fetchall()
+    assert secret_id not in repr(everything)
+
+
+async def test_rate_limit_friendly_reply_once_then_silence(tmp_path):
+    clock = [0.0]
+    settings = make_settings(tmp_path, BOT_RATE_LIMIT_PER_SECOND=1.0, BOT_RATE_LIMIT_BURST=2)
+    conv = new_conversation(settings, tmp_path, clock=lambda: clock[0])
+    try:
+        assert "Các lệnh" in (await conv.handle(msg("/help")))[0].text
+        assert "Các lệnh" in (await conv.handle(msg("/help")))[0].text
+        [limited] = await conv.handle(msg("/help"))
+        assert "nhanh quá" in limited.text
+        assert await conv.handle(msg("/help")) == []
+        assert "Các lệnh" in (await conv.handle(msg("/help", user="other")))[0].text  # per user
+        clock[0] += 1.0
+        assert "Các lệnh" in (await conv.handle(msg("/help")))[0].text
+    finally:
+        conv.close()
+
+
+async def test_polite_replies_for_odd_input(conv, settings):
+    [r] = await say(conv, "/khongco")
+    assert "Không có lệnh /khongco" in r.text
+    [r] = await say(conv, "   ")
+    assert "chưa nhập" in r.text
+    [r] = await say(conv, "a" * (settings.max_message_chars + 1))
+    assert "dài quá" in r.text
+    [r] = await conv.handle(msg(kind="unsupported"))
+    assert "chỉ đọc được tin nhắn chữ" in r.text
+    [r] = await say(conv, "/NhiệmVụ@CchcBot Phòng Kinh tế")  # folded command name, bot suffix
+    assert "chỉ dành cho cán bộ" in r.text
+
+
+async def test_reminder_commands_routed_or_not_enabled(settings, tmp_path):
+    off = new_conversation(settings, tmp_path, reminders=types.SimpleNamespace())
+    calls = []
+
+    async def handle_command(name, args, **ctx):
+        calls.append((name, args, ctx["channel"], ctx["user_id"]))
+        return f"ok {name}"
+
+    on = new_conversation(settings, tmp_path, reminders=types.SimpleNamespace(handle_command=handle_command))
+    try:
+        [r] = await off.handle(msg("/xong T1", user=ADMIN))
+        assert "chưa được bật" in r.text
+        [r] = await on.handle(msg("/done T1", user=ADMIN))
+        assert r.text == "ok xong" and calls == [("xong", "T1", "telegram", ADMIN)]
+        [r] = await on.handle(msg("/viectoi"))
+        assert "chỉ dành cho cán bộ" in r.text  # staff only, even when enabled
+    finally:
+        off.close()
+        on.close()
+
+
+async def test_console_user_is_admin(conv):
+    [r] = await conv.handle(msg("/thongke", channel="console", user="operator"))
+    assert "Thống kê" in r.text
+
+
+def test_command_parsing():
+    assert commands.parse("/nhiemvu Phòng Văn hóa ") == ("nhiemvu", "Phòng Văn hóa")
+    assert commands.parse("/HanChot@bot tháng 6") == ("hanchot", "tháng 6")
+    assert commands.parse("/đăngký\nPhòng Kinh tế") == ("dangky", "Phòng Kinh tế")
+    assert commands.parse("hỏi /nhiemvu") is None
+    assert commands.lookup("tasks").name == "nhiemvu" and commands.lookup("approve").name == "duyet"
+    assert commands.lookup("nope") is None
+
+
+def test_match_locality():
+    known = ["phường Chơn Thành", "xã Bình Giang", "xã Hải Hậu"]
+    assert match_locality("Chon Thanh", known) == ["phường Chơn Thành"]
+    assert match_locality("phường chơn thành", known) == ["phường Chơn Thành"]
+    assert match_locality("xã", known) == []
+    assert match_locality("giang", known) == ["xã Bình Giang"]
+
+
+def test_rate_limiter_refills():
+    t = [0.0]
+    rl = RateLimiter(rate=2.0, burst=3, clock=lambda: t[0])
+    assert [rl.check("u") for _ in range(5)] == ["ok", "ok", "ok", "limited", "drop"]
+    assert rl.retry_after("u") == pytest.approx(0.5)
+    t[0] = 0.5
+    assert rl.check("u") == "ok"
+    assert rl.check("u") == "limited"
