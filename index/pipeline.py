@@ -121,12 +121,12 @@ def build_index(corpus_dir: Path, data_dir: Path, embedder=None, progress: bool 
             "unspecified": extraction.unspecified_deadlines,
         })
     # Forget documents that left the corpus.
-    if db["documents"].exists():
-        for r in list(db.query("select doc_id from documents")):
-            if r["doc_id"] not in seen_docs:
-                for t in ("documents", "chunks", "tasks", "units"):
-                    if db[t].exists():
-                        db[t].delete_where("doc_id = ?", [r["doc_id"]])
+    keep = sorted(seen_docs)
+    marks = ",".join("?" * len(keep))
+    for t in ("documents", "chunks", "tasks", "units"):
+        if db[t].exists():
+            db.execute(f"delete from [{t}] where doc_id not in ({marks})", keep) if keep else db[t].delete_where()
+    db.conn.commit()
     if procmod is not None:
         procmod.save_procedures(data_dir / "cchc.db", all_procedures)
     if summary.skipped:

@@ -46,7 +46,8 @@ class SentenceTransformerEmbedder:
         path = _resolve(model)
         self._model = SentenceTransformer(path, device="cpu")
         self.model_id = f"st:{model}"
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(get_dim())
         self._e5 = "e5" in model.lower()
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:

