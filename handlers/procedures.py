@@ -33,7 +33,7 @@ PORTAL = "Cổng Dịch vụ công quốc gia (dichvucong.gov.vn)"
 # Name words too common to identify a procedure by themselves.
 _GENERIC_UNI = {"dang", "ki", "cap", "thu", "tuc", "giai", "giay", "to", "van", "ban", "hanh", "chinh", "cho",
                 "co", "tu", "va", "cua", "trong", "doi", "voi", "viec", "tai", "ho", "so", "nguoi", "the", "theo",
-                "thuc", "hien", "duoc", "da", "khong", "cac", "nhung", "mot", "hoac", "xac", "nhan", "lai", "moi",
+                "thuc", "hien", "duoc", "da", "khong", "cac", "nhung", "mot", "hoac", "xac", "nhan", "moi",
                 "tich", "quyen", "nha", "nuoc", "dan", "ve", "thong", "tin"}
 _GENERIC_BI = {"dang_ki", "cap_giay", "thu_tuc", "giay_to", "van_ban", "ban_chinh", "hanh_chinh", "ho_so",
                "xac_nhan", "cap_ban", "ho_tich", "thong_tin", "co_quan", "nha_nuoc", "tham_quyen", "cap_lai"}
@@ -111,6 +111,7 @@ class Candidate:
     n_cov: float
     head_full: bool
     distinct: bool
+    exact: bool = False  # every distinctive word of the whole name is in the question
 
 
 class ProcedureAnswerer:
@@ -142,7 +143,9 @@ class ProcedureAnswerer:
         cue_vocab = {t for cs in FIELD_CUES.values() for c in cs for t in _tokens(c)}
         extra = {t for c in PLAN_CUES + PROCEDURE_CUES + RULE_CUES for t in _tokens(c)}
         self._known = self._vocab | syn_vocab | cue_vocab | extra | _FILLER
-        self._fix_targets = sorted(self._vocab | syn_vocab | cue_vocab)
+        raw_vocab = {t for k in self._groups for t in _WORD.findall(k)} | {
+            t for a, b in SYNONYMS for t in _WORD.findall(a + " " + b)}
+        self._fix_targets = sorted(self._vocab | syn_vocab | cue_vocab | raw_vocab)
         self._loc_rx = [(k, re.compile(r"(?<![a-z0-9])(?:(?:xa|phuong|thi tran|dac khu)\s+)?" + r"\s+".join(
             map(re.escape, k.split())) + r"(?![a-z0-9])")) for k in sorted(self.localities, key=len, reverse=True)]
 
@@ -173,8 +176,8 @@ class ProcedureAnswerer:
                 out.extend(split)
                 continue
             best = process.extractOne(t, self._fix_targets, scorer=OSA.distance, score_cutoff=1 if len(t) < 7 else 2)
-            if best is not None and (len(t) >= 4 or best[1] == 0):
-                out.append(best[0])
+            if best is not None:
+                out.append(canon_token(best[0]))
             else:
                 out.append(t)
         return out
@@ -278,33 +281,41 @@ class ProcedureAnswerer:
             head = self._head_toks[key]
             head_distinct = [t for t in head if t not in _GENERIC_UNI] or head
             head_full = all(t in qu for t in head_distinct)
-            distinct = any(t not in _GENERIC_UNI for t in mu) or any(b not in _GENERIC_BI for b in mb)
+            # enough to name a procedure: a distinctive word pair, or two distinctive words
+            # (one folded syllable alone is too weak: "lái" and "lại" fold alike)
+            distinct = any(b not in _GENERIC_BI for b in mb) or sum(1 for t in mu if t not in _GENERIC_UNI) >= 2
             if not distinct:
                 continue
             score = 0.6 * min(q_cov, 1.0) + 0.4 * n_cov
-            out.append(Candidate(key, ps, score, min(q_cov, 1.0), n_cov, head_full, distinct))
+            whole = _tokens(re.sub(r"\(.*?\)", " ", key))
+            exact = all(t in qu for t in ([t for t in whole if t not in _GENERIC_UNI] or whole))
+            out.append(Candidate(key, ps, score, min(q_cov, 1.0), n_cov, head_full, distinct, exact))
         out.sort(key=lambda c: (-c.score, -c.n_cov, len(c.key)))
         return out
 
     def decide(self, cands: list[Candidate]) -> tuple[Candidate | None, list[Candidate]]:
-        """(chosen, []) when the question identifies one procedure; (None, options) when it cannot."""
+        """(chosen, []) when the question identifies one procedure; (None, options) when it cannot.
+
+        What the question says comes first (share of its words a name explains), then whether the name's
+        distinctive head words are all in the question, then how much of the name the question covers; two
+        candidates that tie on all three are offered as choices instead of guessing."""
         if not cands:
             return None, []
-        full = [c for c in cands if c.head_full]
-        if full:
-            full.sort(key=lambda c: (-round(c.q_cov, 2), -round(c.n_cov, 2), -len(self._name_toks[c.key])))
-            best = full[0]
-            rivals = [c for c in full[1:] if abs(c.q_cov - best.q_cov) < 0.02 and abs(c.n_cov - best.n_cov) < 0.02]
-            if not rivals:
-                return best, []
-            return None, [best] + rivals
-        if len(cands) == 1:
-            return (cands[0], []) if cands[0].q_cov >= 0.5 else (None, cands)
-        top, second = cands[0], cands[1]
-        if top.score - second.score >= 0.15 and top.q_cov >= 0.5:
-            return top, []
-        opts = [c for c in cands if c.score >= top.score - 0.15][:6]
-        return None, opts
+        ranked = sorted(cands, key=lambda c: (-round(c.q_cov / 0.05), not c.exact, not c.head_full, -c.n_cov,
+                                              len(self._name_toks[c.key])))
+        best = ranked[0]
+        if len(ranked) == 1:
+            return (best, []) if best.q_cov >= 0.34 or best.head_full else (None, [best])
+        close = [c for c in ranked[1:] if abs(c.q_cov - best.q_cov) < 0.05]
+        if best.exact:
+            rivals = [c for c in close if c.exact and abs(c.n_cov - best.n_cov) < 0.02]
+        elif best.head_full:
+            rivals = [c for c in close if c.head_full or best.n_cov - c.n_cov < 0.25]
+        else:
+            rivals = [c for c in close if best.n_cov - c.n_cov < 0.25]
+        if not rivals:
+            return best, []
+        return None, ([best] + rivals)[:6]
 
     def match(self, question: str, locality: str | None = None) -> tuple[str | None, list[Candidate]]:
         """(intent, candidates): intent is the field asked ("documents", "time_limit", "fee", "where", ...,

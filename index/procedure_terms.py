@@ -42,7 +42,7 @@ SYNONYMS: list[tuple[str, str]] = [
     ("khai sinh cho be", "dang ky khai sinh"),
     ("khai sinh cho tre", "dang ky khai sinh"),
     ("khai sinh cho chau", "dang ky khai sinh"),
-    ("giay khai sinh", "dang ky khai sinh"),
+    ("giay khai sinh", "khai sinh"),
     ("lam giay khai tu", "dang ky khai tu"),
     ("khai sinh tre", "dang ky khai sinh"),
     ("nhan con", "nhan cha, me, con"),

@@ -1134,7 +1134,10 @@ def parse_catalogue(raw: RawDocument, locality: str | None = None) -> Catalogue:
             before = p.text_of(h.field)
             if before and h.field in p.sources and "cột" in p.sources[h.field]:
                 # the list cell said something: keep it beside the block's text when it differs
-                if fold(before).strip(" .") != fold(" ".join(unwrapped)).strip(" .-"):
+                def _k(x: str) -> str:
+                    return re.sub(r"[^a-z0-9]+", "", fold(x))
+
+                if _k(before) != _k(" ".join(strip_bullet(u) for u in unwrapped)):
                     p.extra[f"Phần I: {FIELD_LABELS[h.field]}"] = before
             _apply(p, h.field, unwrapped, src)
     for p in procs:
