@@ -56,6 +56,8 @@ class Answer:
 
     def to_json(self) -> dict:
         d = asdict(self)
-        d.pop("choices")
-        d["choices"] = [asdict(c) for c in self.choices]
-        return d
+        return {
+            "question": d["question"], "answer": d["text"], "found": d["found"], "intent": d["intent"],
+            "latency_ms": d["latency_ms"], "sources": d["sources"], "tasks": d["tasks"],
+            "procedures": d["procedures"], "choices": d["choices"],
+        }

@@ -1,0 +1,89 @@
+"""End to end over the sample corpus: grounded answers, no-diacritics, refusals, the CLI contract."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from bot.evaluate import judge, load_gold, run_eval
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV = ROOT.parent / "shared" / "eval" / "dev.jsonl"
+
+
+def test_dev_set_accuracy_and_refusals(answerer):
+    res = run_eval(answerer, DEV)
+    assert res["accuracy"] >= 0.95, res["failures"]
+    oos = res["per_kind"].get("oos")
+    assert oos and oos[0] == oos[1], res["failures"]
+
+
+def test_who_leads_with_and_without_diacritics(answerer):
+    a = answerer.ask("Chơn Thành: ai chủ trì rà soát, phát hiện các thủ tục hành chính ban hành chưa đúng quy định?")
+    b = answerer.ask("chon thanh: ai chu tri ra soat, phat hien cac thu tuc hanh chinh ban hanh chua dung quy dinh?")
+    for ans in (a, b):
+        assert ans.found and ans.intent.startswith("lead")
+        assert ans.tasks and ans.tasks[0].lead == ["Trung tâm Phục vụ hành chính công"]
+        assert ans.sources[0].locality == "phường Chơn Thành"
+        assert "Rà soát, phát hiện các thủ tục hành chính" in ans.sources[0].quote
+        assert ans.sources[0].quote in ans.text or ans.sources[0].quote[:200] in ans.text
+    assert a.tasks[0].id == b.tasks[0].id
+
+
+def test_answer_quotes_its_source_verbatim(answerer):
+    ans = answerer.ask("Hải Hậu: dữ liệu dân cư phải đảm bảo tiêu chí gì?")
+    assert ans.found
+    src = ans.sources[0]
+    doc = (ROOT / "corpus" / src.document).read_text(encoding="utf-8")
+    from index.textnorm import fold, normalize
+
+    assert fold(src.quote)[:120] in fold(normalize(doc).replace("\n", " "))
+
+
+def test_not_found_names_no_unit_or_date(answerer):
+    for q in ("Ai chủ trì tổ chức lễ hội pháo hoa năm 2026?", "Giá vàng hôm nay bao nhiêu?", "xin chao"):
+        ans = answerer.ask(q)
+        assert not ans.found
+        assert "Phòng" not in ans.text and "Trung tâm" not in ans.text
+        assert not ans.tasks and not ans.sources
+
+
+def test_unit_tasks_and_due_list(answerer):
+    ans = answerer.ask("Phòng Kinh tế, Hạ tầng và Đô thị phường Chơn Thành phụ trách những việc gì?")
+    assert ans.found and ans.intent == "unit_tasks" and len(ans.tasks) >= 3
+    assert all("Phòng Kinh tế, Hạ tầng và Đô thị" in t.lead for t in ans.tasks)
+    from datetime import date
+
+    due = answerer.due("tháng 12 năm 2025", None, today=date(2025, 11, 20))
+    assert due.found and any(t.deadline["due"] == "2025-12-10" for t in due.tasks)
+
+
+def test_cli_ask_json_contract(built_index):
+    env_args = ["--corpus", str(built_index.corpus_dir), "--data-dir", str(built_index.data_dir)]
+    out = subprocess.run([sys.executable, "-m", "bot", *env_args, "ask", "--json",
+                          "Lê Hồng: ai chủ trì nhiệm vụ cải cách tài chính công?"],
+                         capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert out.returncode == 0, out.stderr
+    obj = json.loads(out.stdout)
+    assert set(obj) >= {"question", "answer", "found", "intent", "latency_ms", "sources", "tasks"}
+    assert obj["found"] is True and obj["latency_ms"] >= 0
+    assert "Tài chính - Kế toán" in obj["answer"]
+    assert {"document", "locality", "section", "quote"} <= set(obj["sources"][0])
+    t = obj["tasks"][0]
+    assert {"id", "title", "locality", "lead", "coordinate", "deadline", "inferred"} <= set(t)
+    assert {"text", "kind", "due"} <= set(t["deadline"])
+
+
+def test_cli_ask_batch_keeps_order(built_index, tmp_path):
+    qs = ["Thái Tân: tỷ lệ hồ sơ công việc cấp xã xử lý trên môi trường mạng phải đạt bao nhiêu?",
+          "Lãi suất tiết kiệm ngân hàng hiện nay là bao nhiêu?",
+          "xa binh giang: ai chu tri trien khai cac nhiem vu ve cai cach thu tuc hanh chinh?"]
+    f = tmp_path / "q.txt"
+    f.write_text("\n".join(qs), encoding="utf-8")
+    out = subprocess.run([sys.executable, "-m", "bot", "--corpus", str(built_index.corpus_dir), "--data-dir",
+                          str(built_index.data_dir), "ask", "--json", "--batch", str(f)],
+                         capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert out.returncode == 0, out.stderr
+    objs = [json.loads(l) for l in out.stdout.splitlines()]
+    assert [o["question"] for o in objs] == qs
+    assert [o["found"] for o in objs] == [True, False, True]
+    assert "80%" in objs[0]["answer"] and "Trung tâm Phục vụ hành chính công" in objs[2]["answer"]
