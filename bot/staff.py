@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from functools import lru_cache
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -35,6 +36,7 @@ def now_utc() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+@lru_cache(maxsize=4096)
 def unit_key(name: str) -> str:
     """Folded comparison key of a unit name: case, diacritics, tone placement, dashes and 'và' ignored."""
     f = fold(normalize(name or ""))
@@ -43,12 +45,14 @@ def unit_key(name: str) -> str:
     return " ".join(words)
 
 
+@lru_cache(maxsize=4096)
 def locality_key(name: str) -> str:
     """'xã Hải Hậu', 'UBND xã Hải Hậu', 'Hai Hau' -> 'hai hau'."""
     f = " ".join(re.findall(r"[a-z0-9]+", fold(normalize(name or ""))))
     return _LOCALITY_PREFIX.sub("", f).strip()
 
 
+@lru_cache(maxsize=4096)
 def is_collective_unit(name: str) -> bool:
     """'Các cơ quan, đơn vị', 'Các phòng, ban chuyên môn': every unit of the locality."""
     return bool(_COLLECTIVE.search(fold(normalize(name or ""))))
@@ -95,6 +99,9 @@ def connect(db_path: str | Path) -> sqlite_utils.Database:
         except sqlite3.OperationalError:
             pass
     db.execute("PRAGMA busy_timeout=30000")
+    # WAL + NORMAL: a commit survives a killed process (only an OS crash may lose the last commits, which
+    # for the outbox can only turn into a resend, never a loss: rows are written before sending).
+    db.execute("PRAGMA synchronous=NORMAL")
     return db
 
 
@@ -111,15 +118,20 @@ class StaffRegistry:
             t.create_index(["status"], if_not_exists=True)
 
     # ------------------------------------------------------------------ reads
+    def _q(self, sql: str, params=()) -> list[dict]:
+        cur = self.db.conn.execute(sql, params)
+        keys = [d[0] for d in cur.description]
+        return [dict(zip(keys, row)) for row in cur.fetchall()]
+
     def get(self, staff_id: int) -> Staff | None:
-        rows = list(self.db.query("select * from staff where id = ?", [int(staff_id)]))
+        rows = self._q("select * from staff where id = ?", [int(staff_id)])
         return Staff.from_row(rows[0]) if rows else None
 
     def list(self, status: str | None = None) -> list[Staff]:
         if status:
-            rows = self.db.query("select * from staff where status = ? order by id", [status])
+            rows = self._q("select * from staff where status = ? order by id", [status])
         else:
-            rows = self.db.query("select * from staff order by id")
+            rows = self._q("select * from staff order by id")
         return [Staff.from_row(r) for r in rows]
 
     def find_by_user(self, channel: str, user_id: str) -> Staff | None:
