@@ -30,6 +30,7 @@ def build_answerer(settings: Settings, embedder=None) -> Answerer:
     if not index_exists(settings):
         run_index(settings, progress=True)
     embedder = embedder or get_embedder(settings.embedder)
+    embedder.embed_query("khởi động")  # warm the model once, not on the first user's question
     index = SearchIndex(settings.data_dir, embedder=embedder)
     procedures = None
     try:
