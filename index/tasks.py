@@ -262,7 +262,7 @@ def extract_tasks(plan: Plan) -> Extraction:
                     lead=lead,
                     source_kind="sentence",
                     quote=item.text,
-                    **_deadline_fields(_deadline_phrase(item.text, m_dl), plan),
+                    **_deadline_fields(m_dl.group(0), plan),
                 )
             )
     if focal is None:
@@ -278,15 +278,6 @@ def extract_tasks(plan: Plan) -> Extraction:
     unspecified = sorted({t.deadline_text for t in tasks if t.deadline_text and t.deadline_kind == "unspecified"})
     return Extraction(tasks=tasks, units=registry, area_leads=area_leads, focal_unit=focal,
                       unspecified_deadlines=unspecified)
-
-
-def _deadline_phrase(text: str, m: re.Match) -> str:
-    """The deadline phrase with a recurrence word that precedes it ('báo cáo năm gửi trước ngày 10/12')."""
-    phrase = m.group(0)
-    before = fold(text[: m.start()])
-    if re.search(r"(hang|hang) nam|bao cao nam", before[-40:]):
-        return "Hằng năm, " + phrase
-    return phrase
 
 
 def _section_items(sec: Section) -> list[Item]:
