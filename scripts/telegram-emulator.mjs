@@ -58,10 +58,13 @@ const patches = [
   (app) => app.all('/bot:token/getMe', (_req, res) => res.json({ ok: true, result: BOT_USER })),
   // 2. sendMessage
   (app, server) => app.all('/bot:token/sendMessage', (req, res) => {
-    const result = server.addBotMessage(req.body, req.params.token);
-    result.date = seconds(result.date);
-    result.from = BOT_USER;
-    res.json({ ok: true, result });
+    if (!req.body || !req.body.chat_id || !req.body.text) {
+      res.status(400).json({ ok: false, error_code: 400, description: 'Bad Request: chat_id and text are required' });
+      return;
+    }
+    const sent = server.addBotMessage(req.body, req.params.token);
+    const stored = server.storage.botMessages[server.storage.botMessages.length - 1];
+    res.json({ ok: true, result: asTelegramMessage(stored, sent.message_id) });
   }),
   // 4. editMessageText
   (app, server) => app.all('/bot:token/editMessageText', (req, res) => {

@@ -1,0 +1,221 @@
+"""Telegram channel: a python-telegram-bot Application wired to the conversation core, in one place.
+
+- `base_url` from TELEGRAM_API_BASE_URL (official API, a self-hosted Bot API server, or the test emulator).
+- Long polling by default; webhook mode when BOT_WEBHOOK_URL is set: PTB's webhook server listens on
+  BOT_WEBHOOK_LISTEN:BOT_WEBHOOK_PORT at the URL's path, registers the URL with `secret_token`, and answers 403 to
+  requests without the right `X-Telegram-Bot-Api-Secret-Token` header.
+- Outgoing sends go through PTB's AIORateLimiter (Telegram's flood limits, retrying 429 RetryAfter) and
+  `call_with_retry` (backoff on timeouts, 5xx and other network errors). Replies are HTML-escaped and split at
+  line boundaries under 4096 characters; choices become an inline keyboard on the last piece.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import secrets
+import warnings
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any, Awaitable, Callable, TypeVar
+from urllib.parse import urlsplit
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Update
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from handlers.conversation import Conversation, Incoming, Outgoing
+from handlers.formatting import TELEGRAM, TELEGRAM_LIMIT, Platform, render
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+ALLOWED_UPDATES = ["message", "callback_query"]
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+def retry_after_seconds(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():  # PTB 22 warns about int vs timedelta here
+        warnings.simplefilter("ignore")
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+async def call_with_retry(fn: Callable[[], Awaitable[T]], *, attempts: int = 4, base: float = 0.5,
+                          cap: float = 30.0) -> T:
+    """Run a Bot API call, retrying flood control (after the delay Telegram asks for), timeouts, 5xx and
+    connection errors with exponential backoff. Bad requests and Forbidden are not retried."""
+    for attempt in range(attempts):
+        try:
+            return await fn()
+        except RetryAfter as exc:
+            if attempt == attempts - 1:
+                raise
+            delay = retry_after_seconds(exc) + 0.1
+        except BadRequest:
+            raise
+        except NetworkError as exc:  # includes TimedOut and HTTP 5xx
+            if attempt == attempts - 1:
+                raise
+            delay = min(cap, base * 2**attempt) * (0.5 + random.random() / 2)
+            log.warning("telegram call failed (%s); retry %d in %.1fs", exc, attempt + 1, delay)
+        await asyncio.sleep(delay)
+    raise AssertionError("unreachable")
+
+
+def keyboard(out: Outgoing) -> InlineKeyboardMarkup | None:
+    if not out.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in out.buttons]
+    )
+
+
+async def send_outgoing(bot: Any, out: Outgoing, platform: Platform = TELEGRAM) -> None:
+    """Escape, split and send one reply; the keyboard goes with the last piece."""
+    pieces = render(out.text, platform)
+    markup = keyboard(out)
+    for i, piece in enumerate(pieces):
+        last = i == len(pieces) - 1
+        await call_with_retry(lambda piece=piece, last=last: bot.send_message(
+            chat_id=int(out.chat_id) if out.chat_id.lstrip("-").isdigit() else out.chat_id,
+            text=piece, parse_mode=platform.parse_mode, reply_markup=markup if last else None,
+            link_preview_options=NO_PREVIEW,
+        ))
+
+
+# ---------------------------------------------------------------- handlers (one small function each)
+
+def _incoming(update: Update, kind: str, text: str = "", data: str | None = None) -> Incoming:
+    user, chat = update.effective_user, update.effective_chat
+    return Incoming(
+        channel="telegram",
+        user_id=str(user.id if user else chat.id),
+        chat_id=str(chat.id if chat else user.id),
+        display_name=(user.full_name if user else "") or "",
+        text=text,
+        callback_data=data,
+        kind=kind,
+    )
+
+
+async def _reply(context: ContextTypes.DEFAULT_TYPE, incoming: Incoming) -> None:
+    conversation: Conversation = context.application.bot_data["conversation"]
+    for out in await conversation.handle(incoming):
+        try:  # one failed send (a blocked admin, say) must not drop the other replies
+            await send_outgoing(context.bot, out, context.application.bot_data["platform"])
+        except TelegramError:
+            log.exception("telegram: a reply to chat %s was not delivered", out.chat_id)
+
+
+async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _reply(context, _incoming(update, "command", update.effective_message.text or ""))
+
+
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _reply(context, _incoming(update, "text", update.effective_message.text or ""))
+
+
+async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    try:
+        await query.answer()  # stop the button's spinner
+    except NetworkError as exc:
+        log.debug("answerCallbackQuery failed: %s", exc)
+    await _reply(context, _incoming(update, "callback", data=query.data or ""))
+
+
+async def on_unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _reply(context, _incoming(update, "unsupported"))
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    log.error("telegram handler failed", exc_info=context.error)
+
+
+def build_application(settings: Any, conversation: Conversation, *, token: str | None = None,
+                      message_limit: int = TELEGRAM_LIMIT) -> Application:
+    """The PTB Application for `settings` (token and base URL), answering through `conversation`.
+    `message_limit` (UTF-16 units per message) is Telegram's 4096 unless a test lowers it."""
+    app = (
+        ApplicationBuilder()
+        .token(token or settings.telegram_bot_token)
+        .base_url(settings.telegram_api_base_url)
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .connect_timeout(10)
+        .read_timeout(20)
+        .write_timeout(20)
+        .get_updates_read_timeout(40)
+        .build()
+    )
+    app.bot_data["conversation"] = conversation
+    app.bot_data["platform"] = replace(TELEGRAM, limit=message_limit)
+    only_new = filters.UpdateType.MESSAGE  # not edited messages or channel posts
+    app.add_handler(MessageHandler(only_new & filters.COMMAND, on_command))
+    app.add_handler(MessageHandler(only_new & filters.TEXT & ~filters.COMMAND, on_text))
+    app.add_handler(CallbackQueryHandler(on_callback))
+    app.add_handler(MessageHandler(only_new & ~filters.TEXT & ~filters.StatusUpdate.ALL, on_unsupported))
+    app.add_error_handler(on_error)
+    return app
+
+
+class TelegramChannel:
+    """Start/stop the Application inside a running event loop (serve() runs several channels in one loop)."""
+
+    def __init__(self, settings: Any, conversation: Conversation, application: Application | None = None, *,
+                 message_limit: int = TELEGRAM_LIMIT):
+        self.settings = settings
+        self.app = application or build_application(settings, conversation, message_limit=message_limit)
+        self.webhook_secret = settings.webhook_secret or secrets.token_urlsafe(32)
+
+    @property
+    def mode(self) -> str:
+        return "webhook" if self.settings.webhook_url else "polling"
+
+    @property
+    def bot(self) -> Any:
+        return self.app.bot
+
+    async def start(self) -> None:
+        s = self.settings
+        await self.app.initialize()
+        if self.mode == "webhook":
+            await self.app.updater.start_webhook(
+                listen=s.webhook_listen,
+                port=s.webhook_port,
+                url_path=urlsplit(s.webhook_url).path.lstrip("/"),
+                webhook_url=s.webhook_url,
+                secret_token=self.webhook_secret,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+            log.info("telegram: webhook %s, listening on %s:%s", s.webhook_url, s.webhook_listen, s.webhook_port)
+        else:
+            await self.app.updater.start_polling(
+                poll_interval=s.poll_interval, allowed_updates=ALLOWED_UPDATES,
+                error_callback=lambda exc: log.warning("telegram polling: %s", exc),
+            )
+            log.info("telegram: long polling (%s)", _redacted_base(s.telegram_api_base_url))
+        await self.app.start()
+
+    async def stop(self) -> None:
+        if self.app.updater is not None and self.app.updater.running:
+            await self.app.updater.stop()
+        if self.app.running:
+            await self.app.stop()
+        await self.app.shutdown()
+
+    async def send(self, out: Outgoing) -> None:
+        await send_outgoing(self.app.bot, out, self.app.bot_data["platform"])
+
+
+def _redacted_base(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
