@@ -1,0 +1,177 @@
+"""`python -m bot serve`: every channel that has a token, plus the reminder scheduler when bot.reminders has one.
+
+- Telegram when TELEGRAM_BOT_TOKEN is set (polling, or webhook when BOT_WEBHOOK_URL is set).
+- Zalo when ZALO_BOT_TOKEN is set (polling, or webhook when ZALO_WEBHOOK_URL is set).
+- No token at all: the console chat (same conversation core).
+- `bot.reminders.run_scheduler`, when it exists, runs beside them with a sender for every running channel.
+SIGTERM/SIGINT stop everything gracefully: channels stop taking updates, in-flight replies finish, the scheduler
+is told to stop.
+"""
+from __future__ import annotations
+
+import asyncio
+import importlib
+import inspect
+import logging
+import signal
+from typing import Any
+
+from handlers.conversation import Conversation
+
+from .senders import ChannelSenders, ConsoleSender, TelegramSender, ZaloSender
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+SCHEDULER_STOP_TIMEOUT = 10.0
+
+
+async def build_conversation(settings: Settings, answerer: Any = None) -> Conversation:
+    """Conversation with the staff registry and the answerer (loaded on the conversation's answerer thread, the
+    thread every later question runs on)."""
+    from .staff import StaffRegistry
+
+    conversation = Conversation(answerer, settings, StaffRegistry(settings.db_path), settings.db_path)
+    if answerer is None:
+        from .app import build_answerer
+
+        try:
+            conversation.answerer = await conversation.run_sync(build_answerer, settings)
+        except Exception:
+            log.exception("could not load the index from %s; answering is off until /reindex", settings.data_dir)
+    return conversation
+
+
+def _scheduler() -> Any:
+    try:
+        module = importlib.import_module("bot.reminders")
+    except ImportError:
+        return None
+    return getattr(module, "run_scheduler", None)
+
+
+def _start_scheduler(run_scheduler: Any, settings: Settings, sender: ChannelSenders, stop: asyncio.Event,
+                     conversation: Conversation) -> asyncio.Task:
+    """Call run_scheduler with the arguments it names (settings, sender/senders, stop/stop_event, registry)."""
+    offer = {
+        "settings": settings, "sender": sender, "senders": sender, "stop": stop, "stop_event": stop,
+        "registry": conversation.staff, "staff_registry": conversation.staff, "staff": conversation.staff,
+    }
+    params = inspect.signature(run_scheduler).parameters
+    kwargs = {name: offer[name] for name in params if name in offer}
+    result = run_scheduler(**kwargs)
+    if not inspect.isawaitable(result):
+        raise TypeError("bot.reminders.run_scheduler must be a coroutine function")
+    return asyncio.ensure_future(result)
+
+
+async def serve(settings: Settings, *, conversation: Conversation | None = None,
+                stop_event: asyncio.Event | None = None) -> None:
+    """Run until SIGTERM/SIGINT (or `stop_event`)."""
+    stop = stop_event or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    installed = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+            installed.append(sig)
+        except (NotImplementedError, RuntimeError):  # not the main thread, or no signals on this platform
+            pass
+
+    own = conversation is None
+    conversation = conversation or await build_conversation(settings)
+    senders = ChannelSenders()
+    conversation.senders = senders
+    channels: list[Any] = []
+    scheduler: asyncio.Task | None = None
+    try:
+        if settings.telegram_bot_token:
+            from .telegram_app import TelegramChannel
+
+            telegram = TelegramChannel(settings, conversation)
+            await _start(telegram, "telegram", channels)
+            if telegram in channels:
+                senders.add("telegram", TelegramSender(telegram.bot))
+        if settings.zalo_bot_token:
+            from .zalo import ZaloChannel
+
+            zalo = ZaloChannel(settings, conversation)
+            await _start(zalo, "zalo", channels)
+            if zalo in channels:
+                senders.add("zalo", ZaloSender(zalo.client))
+        tokens = bool(settings.telegram_bot_token or settings.zalo_bot_token)
+        if tokens and not channels:
+            raise RuntimeError("no channel could start; see the errors above")
+        if not tokens:
+            senders.add("console", ConsoleSender())
+
+        run_scheduler = _scheduler()
+        if run_scheduler is not None:
+            scheduler = _start_scheduler(run_scheduler, settings, senders, stop, conversation)
+            log.info("reminder scheduler started")
+        else:
+            log.info("reminder scheduler not available (bot.reminders.run_scheduler missing)")
+
+        if tokens:
+            log.info("serving: %s; stop with Ctrl-C or SIGTERM",
+                     ", ".join(f"{type(c).__name__.removesuffix('Channel').lower()} ({c.mode})" for c in channels))
+            await _wait(stop, scheduler)
+        else:
+            log.info("no TELEGRAM_BOT_TOKEN or ZALO_BOT_TOKEN: console chat")
+            from .console import chat
+
+            await chat(conversation, stop=stop)
+    finally:
+        stop.set()
+        if scheduler is not None:
+            await _stop_scheduler(scheduler)
+        for channel in reversed(channels):
+            try:
+                await channel.stop()
+            except Exception:
+                log.exception("stopping %s failed", type(channel).__name__)
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+        if own:
+            conversation.close()
+        log.info("stopped")
+
+
+async def _start(channel: Any, name: str, started: list[Any]) -> None:
+    try:
+        await channel.start()
+    except Exception:
+        log.exception("%s could not start", name)
+        try:
+            await channel.stop()
+        except Exception:
+            pass
+        return
+    started.append(channel)
+
+
+async def _wait(stop: asyncio.Event, scheduler: asyncio.Task | None) -> None:
+    """Until stop; a scheduler that dies is logged, the channels keep running."""
+    waiter = asyncio.ensure_future(stop.wait())
+    pending = {waiter} | ({scheduler} if scheduler is not None else set())
+    while not stop.is_set():
+        done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+        if scheduler is not None and scheduler in done:
+            if not scheduler.cancelled() and scheduler.exception() is not None:
+                log.error("reminder scheduler stopped", exc_info=scheduler.exception())
+            else:
+                log.info("reminder scheduler finished")
+    waiter.cancel()
+
+
+async def _stop_scheduler(task: asyncio.Task) -> None:
+    """The scheduler saw `stop`; give it a moment to finish its current send, then cancel it."""
+    if task.done():
+        return
+    try:
+        await asyncio.wait_for(asyncio.shield(task), SCHEDULER_STOP_TIMEOUT)
+    except asyncio.TimeoutError:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    except Exception:
+        log.exception("reminder scheduler failed while stopping")
