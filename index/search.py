@@ -47,6 +47,7 @@ class SearchIndex:
         self.restorer = (DiacriticRestorer.load(self.data_dir / "restore.json")
                          if (self.data_dir / "restore.json").exists() else None)
         self.embedder = embedder
+        self._qcache: dict[str, np.ndarray] = {}
         self.vectors = VectorIndex.load(self.data_dir) if embedder is not None else None
         if self.vectors is not None and not self.vectors.matches(embedder.model_id, embedder.dim):
             log.warning("vector index was built with %s; dense search off until re-index", self.vectors.meta)
@@ -101,7 +102,13 @@ class SearchIndex:
     def _dense_scores(self, question: str, k: int) -> dict[int, float]:
         if self.vectors is None or self.embedder is None:
             return {}
-        qv = self.embedder.embed_query(self.dense_query(question))
+        text = self.dense_query(question)
+        qv = self._qcache.get(text)
+        if qv is None:
+            qv = self.embedder.embed_query(text)
+            if len(self._qcache) > 512:  # a small LRU-ish cache: repeated and fallback searches embed once
+                self._qcache.pop(next(iter(self._qcache)))
+            self._qcache[text] = qv
         scores, ids = self.vectors.search(qv, k)
         return {int(i): float(s) for s, i in zip(scores, ids)}
 
