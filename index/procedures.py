@@ -307,6 +307,7 @@ class _Line:
 def _flatten(raw: RawDocument, start: int = 0) -> list[_Line]:
     out: list[_Line] = []
     pdfish = raw.kind in ("pdf", "txt", "md")
+    kv_width = 0  # width of the last heading | content table, for its continuation on the next page
     for i, b in enumerate(raw.blocks[start:], start):
         if isinstance(b, Paragraph):
             for part in (b.text or "").split("\n"):
@@ -317,17 +318,50 @@ def _flatten(raw: RawDocument, start: int = 0) -> list[_Line]:
                 if pdfish and _PAGE_NO.match(part):
                     continue
                 out.append(_Line(part, b.bold, b.style, block=i))
+                kv_width = 0
         else:
-            kv = _kv_table(b)
+            kv = _kv_table(b, continuation=bool(kv_width) and b.rows and len(b.rows[0]) == kv_width)
             if kv:
-                for head, content in kv:
-                    out.append(_Line(head + ":", True, "", block=i))
-                    for piece in content.split("\n"):
-                        if piece.strip():
-                            out.append(_Line(normalize(piece), block=i))
+                kv_width = len(b.rows[0])
+                for head, content in _title_rows_first(kv):
+                    if head:
+                        hf = fold(head)
+                        if re.match(r"^ten (?:thu tuc|tthc)", hf):
+                            out.append(_Line(f"Thủ tục {content}", True, "", block=i))
+                            continue
+                        if re.match(r"^ma (?:so|tthc|thu tuc|ho so)", hf):
+                            out.append(_Line(f"Mã số: {content}", True, "", block=i))
+                            continue
+                        if re.match(r"^linh vuc", hf):
+                            out.append(_Line(f"Lĩnh vực: {content}", True, "", block=i))
+                            continue
+                        out.append(_Line(head.rstrip(":") + ":", True, "", block=i))
+                    pieces = _split_cell_items(content)
+                    for piece in pieces:
+                        # items of one cell are whole: mark them so PDF unwrapping does not join them
+                        out.append(_Line(("- " + piece) if len(pieces) > 1 and not _BULLET_START.match(piece)
+                                         else piece, block=i))
             else:
+                kv_width = 0
                 out.append(_Line("", table=b, block=i))
     return out
+
+
+def _title_rows_first(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """In a per-procedure table, the name row goes first, then the code row (the title is read from them)."""
+    def rank(pair: tuple[str, str]) -> int:
+        hf = fold(pair[0])
+        if re.match(r"^ten (?:thu tuc|tthc)", hf):
+            return 0
+        if re.match(r"^ma (?:so|tthc|thu tuc|ho so)", hf):
+            return 1
+        if re.match(r"^linh vuc", hf):
+            return -1
+        return 2
+    head = [p for p in pairs if rank(p) < 2]
+    if not head:
+        return pairs
+    return sorted(head, key=rank) + [p for p in pairs if rank(p) == 2]
 
 
 def _dedupe_row(row: list[str]) -> list[str]:
@@ -338,23 +372,29 @@ def _dedupe_row(row: list[str]) -> list[str]:
     return out
 
 
-def _kv_table(t: Table) -> list[tuple[str, str]] | None:
-    """A per-procedure block laid out as a two-column table (heading | content)."""
-    if not t.rows or len(t.rows[0]) < 2:
+def _kv_table(t: Table, continuation: bool = False) -> list[tuple[str, str]] | None:
+    """A per-procedure block laid out as a two-column table (heading | content); with `continuation`, the
+    rest of such a table on the next page (rows with an empty heading cell continue the previous one)."""
+    if not t.rows or len(t.rows[0]) < 2 or len(t.rows[0]) > 3:
         return None
-    pairs = []
+    pairs: list[tuple[str, str]] = []
     hits = 0
     for r in t.rows:
-        cells = _dedupe_row([c for c in r])
-        if not cells:
+        cells = list(r)
+        if not any(cells):
             continue
         head = cells[0]
-        content = " \n".join(c for c in cells[1:] if c) if len(cells) > 1 else ""
-        h = match_heading(head + ":", bold=True)
-        if h:
+        content = "\n".join(c for c in _dedupe_row(cells[1:]) if c and c != head)
+        h = match_heading(head + ":", bold=True) if head else None
+        if h or re.match(r"^(?:ten (?:thu tuc|tthc)|ma (?:so|tthc|thu tuc)|linh vuc)", fold(head)):
             hits += 1
+        if not head and pairs:
+            pairs[-1] = (pairs[-1][0], (pairs[-1][1] + "\n" + content).strip())
+            continue
         pairs.append((head, content))
     if hits >= 3 and hits >= len(pairs) * 0.5:
+        return pairs
+    if continuation and (hits >= 1 or not t.rows[0][0]):
         return pairs
     return None
 
@@ -998,8 +1038,13 @@ def _cut_groups(body: list[str]) -> tuple[list[str], str]:
 
 # --------------------------------------------------------------------------------------------- parse
 
+_UPPER = "A-ZĐÂĂÊÔƠƯÁÀẢÃẠẤẦẨẪẬẮẰẲẴẶÉÈẺẼẸẾỀỂỄỆÍÌỈĨỊÓÒỎÕỌỐỒỔỖỘỚỜỞỠỢÚÙỦŨỤỨỪỬỮỰÝỲỶỸỴ"
+
+
 def _split_cell_items(text: str) -> list[str]:
-    parts = re.split(r"\n+|;\s+(?=\S)|(?:^|\s)-\s+(?=[A-ZĐÀ-Ỹ])", text or "")
+    """A table cell holding several items (its lines were joined by the loader): split on new lines, "; ",
+    leading "-"/"+" bullets and "(01 bản) Next item" / "sentence. Next" boundaries."""
+    parts = re.split(rf"\n+|;\s+(?=\S)|(?:^|\s)[-+•]\s+(?=\S)|(?<=[.)])\s+(?=(?:\d{{1,2}}[.)]\s|[{_UPPER}]))", text or "")
     return [normalize(p).strip(" ;") for p in parts if p and normalize(p).strip(" ;")]
 
 
@@ -1029,6 +1074,18 @@ def _apply(p: Procedure, fld: str, items: list[str], source: str, legal_text: st
     else:
         return
     p.sources[fld] = source
+
+
+def _apply_block(p: Procedure, fld: str, items: list[str], source: str) -> None:
+    """Apply a Phần II section; a differing Phần I cell is kept beside it in `extra`."""
+    before = p.text_of(fld)
+    if before and "cột" in p.sources.get(fld, ""):
+        def _k(x: str) -> str:
+            return re.sub(r"[^a-z0-9]+", "", fold(x))
+
+        if _k(before) != _k(" ".join(strip_bullet(u) for u in items)):
+            p.extra[f"Phần I: {FIELD_LABELS[fld]}"] = before
+    _apply(p, fld, items, source)
 
 
 def _finish(p: Procedure) -> None:
@@ -1131,15 +1188,14 @@ def parse_catalogue(raw: RawDocument, locality: str | None = None) -> Catalogue:
             src = f"{head} > {h.heading.rstrip(':').strip()}"
             if h.field == "documents" and tabs:
                 unwrapped = _documents_from_tables(tabs, unwrapped)
-            before = p.text_of(h.field)
-            if before and h.field in p.sources and "cột" in p.sources[h.field]:
-                # the list cell said something: keep it beside the block's text when it differs
-                def _k(x: str) -> str:
-                    return re.sub(r"[^a-z0-9]+", "", fold(x))
-
-                if _k(before) != _k(" ".join(strip_bullet(u) for u in unwrapped)):
-                    p.extra[f"Phần I: {FIELD_LABELS[h.field]}"] = before
-            _apply(p, h.field, unwrapped, src)
+            if h.field == "channels" and tabs:
+                ch = _channel_table(tabs)
+                if ch:
+                    unwrapped = [u for u in unwrapped if not (u.startswith("- ") and "|" in u)] + ch["channels"]
+                    for fld, key in (("time_limit", "time"), ("fee", "fee")):
+                        if ch[key] and (not p.text_of(fld) or "cột" in p.sources.get(fld, "")):
+                            _apply_block(p, fld, ch[key], src + " (bảng)")
+            _apply_block(p, h.field, unwrapped, src)
     for p in procs:
         _finish(p)
     # one procedure per id (a list row repeated across pages)
@@ -1170,6 +1226,35 @@ def _documents_from_tables(tabs: list[Table], items: list[str]) -> list[str]:
             q = r[qty_col] if qty_col is not None and qty_col < len(r) else ""
             out.append(f"- {nm}" + (f" ({q})" if q else ""))
     return out
+
+
+def _channel_table(tabs: list[Table]) -> dict | None:
+    """The national database's "Cách thức thực hiện" table: Hình thức nộp | Thời hạn giải quyết | Phí, lệ phí |
+    Mô tả, one row per channel. Returns {"channels", "time", "fee"} lines ("Trực tiếp: 03 ngày làm việc")."""
+    for t in tabs:
+        if not t.rows:
+            continue
+        hdr = [fold(c) for c in t.rows[0]]
+        form = next((j for j, h in enumerate(hdr) if "hinh thuc" in h or "cach thuc" in h), None)
+        if form is None:
+            continue
+        tcol = next((j for j, h in enumerate(hdr) if "thoi han" in h or "thoi gian" in h), None)
+        fcol = next((j for j, h in enumerate(hdr) if "phi" in h), None)
+        dcol = next((j for j, h in enumerate(hdr) if "mo ta" in h), None)
+        out = {"channels": [], "time": [], "fee": []}
+        for r in t.rows[1:]:
+            name = r[form] if form < len(r) else ""
+            if not name:
+                continue
+            desc = r[dcol] if dcol is not None and dcol < len(r) else ""
+            out["channels"].append(f"{name}" + (f": {desc}" if desc and desc != name else ""))
+            if tcol is not None and tcol < len(r) and r[tcol]:
+                out["time"].append(f"{name}: {r[tcol]}")
+            if fcol is not None and fcol < len(r) and r[fcol]:
+                out["fee"].append(f"{name}: {r[fcol]}")
+        if out["channels"]:
+            return out
+    return None
 
 
 def _fuzzy_find(procs: list[Procedure], name: str) -> Procedure | None:

@@ -178,6 +178,19 @@ def make_docx(path: Path) -> Path:
     d.add_paragraph("b) Thời hạn giải quyết:")
     d.add_paragraph("- Trong ngày tiếp nhận yêu cầu hoặc ngày làm việc tiếp theo nếu tiếp nhận sau 15 giờ.")
     d.add_paragraph("c) Lệ phí: 50.000 đồng/hợp đồng, giao dịch.")
+    p = d.add_paragraph()
+    p.add_run("4. Thủ tục chứng thực việc sửa đổi, bổ sung, hủy bỏ hợp đồng, giao dịch").bold = True
+    d.add_paragraph("a) Trình tự thực hiện:")
+    d.add_paragraph("- Người yêu cầu chứng thực nộp hồ sơ tại Bộ phận Một cửa.")
+    d.add_paragraph("b) Cách thức thực hiện:")
+    ch = d.add_table(rows=3, cols=4)  # the national database's channel table
+    for i, r in enumerate([["Hình thức nộp", "Thời hạn giải quyết", "Phí, lệ phí", "Mô tả"],
+                           ["Trực tiếp", "02 Ngày làm việc", "Phí: 30.000 Đồng", "Nộp tại Bộ phận Một cửa"],
+                           ["Trực tuyến", "02 Ngày làm việc", "Phí: 30.000 Đồng", "Cổng Dịch vụ công quốc gia"]]):
+        for j, v in enumerate(r):
+            ch.cell(i, j).text = v
+    d.add_paragraph("c) Thành phần, số lượng hồ sơ:")
+    d.add_paragraph("- Dự thảo văn bản sửa đổi, bổ sung, hủy bỏ hợp đồng (01 bản)")
     d.save(str(path))
     return path
 
@@ -208,9 +221,14 @@ def test_generated_docx_variant(tmp_path):
     hd = by["2.001008"]
     assert hd.time_norm["kind"] == "same_day" and hd.time_norm["cutoff"] == "15:00"
     assert hd.fee_amounts[0]["amount_vnd"] == 50000
-    assert "Trong ngày tiếp nhận yêu cầu" in by["2.000908"].time_limit
-    assert by["2.000908"].name.startswith("Chứng thực việc sửa đổi")
-    assert by["2.000908"].sources["time_limit"].endswith("cột Thời hạn giải quyết")
+    # the channel table of the national database: channels, time and fee per channel
+    sd = by["2.000908"]
+    assert sd.name.startswith("Chứng thực việc sửa đổi")
+    assert sd.channels["in_person"] and sd.channels["online"] and not sd.channels["post"]
+    assert sd.time_limit.startswith("Trực tiếp: 02 Ngày làm việc") and sd.time_norm["days"] == 2
+    assert sd.fee_amounts[0]["amount_vnd"] == 30000 and "(bảng)" in sd.sources["fee"]
+    assert sd.extra["Phần I: Thời hạn giải quyết"] == "Trong ngày tiếp nhận yêu cầu"
+    assert [d["name"] for d in sd.documents] == ["Dự thảo văn bản sửa đổi, bổ sung, hủy bỏ hợp đồng (01 bản)"]
 
 
 # ----------------------------------------------------------------------------------------------- PDF
@@ -353,6 +371,54 @@ def test_pdf_list_only(tmp_path):
     assert [p.code for p in cat.procedures] == ["1.001193", "2.000884"]
     assert cat.procedures[1].fee_amounts[0]["amount_vnd"] == 10000
     assert cat.locality == "xã Lê Hồng"
+
+
+def test_pdf_procedure_tables_across_pages(tmp_path):
+    """National-database style: each procedure is a heading | content table; long ones run onto the next page
+    (rows with an empty heading cell continue the row above); cells hold several items."""
+    from fpdf import FPDF
+
+    if not FONT.exists():
+        pytest.skip("DejaVu font missing")
+    pdf = FPDF()
+    pdf.add_font("DejaVu", "", str(FONT))
+    pdf.add_page()
+    pdf.set_font("DejaVu", "", 9)
+    pdf.multi_cell(0, 6, "THỦ TỤC HÀNH CHÍNH THUỘC THẨM QUYỀN GIẢI QUYẾT CỦA UBND PHƯỜNG CHƠN THÀNH",
+                   new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 6, "(Kèm theo Quyết định số 310/QĐ-UBND ngày 20/01/2026)", new_x="LMARGIN", new_y="NEXT")
+    procs = [("1.004837", "Đăng ký giám hộ", 60), ("1.004845", "Đăng ký chấm dứt giám hộ", 3)]
+    for code, name, nsteps in procs:
+        pdf.ln(3)
+        with pdf.table(col_widths=(40, 150), first_row_as_headings=False) as table:
+            rows = [("Tên thủ tục", name), ("Mã thủ tục", code), ("Lĩnh vực", "Hộ tịch"),
+                    ("Trình tự thực hiện", "\n".join(f"- Bước {k}: nội dung bước {k} của thủ tục {name.lower()}, "
+                                                      f"viết dài cho đủ để xuống dòng trong ô hẹp của bảng." for k in range(1, 4)))]
+            rows += [("", f"- Bước {k}: nội dung bước {k} tiếp theo." ) for k in range(4, nsteps + 1)]
+            rows += [("Cách thức thực hiện", "Trực tiếp hoặc trực tuyến"),
+                     ("Thành phần, số lượng hồ sơ", "- Tờ khai theo mẫu (01 bản)\n- Văn bản cử người giám hộ (01 bản chính)"),
+                     ("Thời hạn giải quyết", "03 ngày làm việc"),
+                     ("Phí, lệ phí", "Miễn lệ phí"),
+                     ("Căn cứ pháp lý", "Luật Hộ tịch năm 2014; Nghị định số 123/2015/NĐ-CP")]
+            for h, v in rows:
+                r = table.row()
+                r.cell(h)
+                r.cell(v)
+    path = tmp_path / "bang.pdf"
+    pdf.output(str(path))
+    raw = load(path)
+    assert is_catalogue(raw)
+    cat = parse_catalogue(raw)
+    assert cat.locality == "phường Chơn Thành"
+    by = {p.code: p for p in cat.procedures}
+    assert list(by) == ["1.004837", "1.004845"]
+    assert sum(1 for b in raw.blocks if not hasattr(b, "text")) >= 3  # the first table runs onto page 2
+    gh = by["1.004837"]
+    assert gh.name == "Đăng ký giám hộ" and gh.field == "Hộ tịch"
+    assert len(gh.steps) == 60 and gh.steps[-1].startswith("Bước 60")
+    assert [d["quantity"] for d in gh.documents] == ["01 bản", "01 bản chính"]
+    assert gh.time_norm["days"] == 3 and gh.fee_exempt
+    assert by["1.004845"].legal_basis == ["Luật Hộ tịch năm 2014", "Nghị định số 123/2015/NĐ-CP"]
 
 
 # ----------------------------------------------------------------------------------------------- CSV / XLSX
