@@ -114,6 +114,14 @@ class Candidate:
     exact: bool = False  # every distinctive word of the whole name is in the question
 
 
+def _short(name: str, limit: int = 60) -> str:
+    """A button-sized procedure name: the part before a parenthesis, cut at a word boundary."""
+    n = re.split(r"\s*\(", name, maxsplit=1)[0].strip() or name
+    if len(n) <= limit:
+        return n
+    return n[:limit].rsplit(" ", 1)[0].rstrip(",;") + "…"
+
+
 class ProcedureAnswerer:
     def __init__(self, procedures: list[Procedure], default_locality: str | None = None):
         self.procedures = list(procedures)
@@ -315,7 +323,8 @@ class ProcedureAnswerer:
             rivals = [c for c in close if best.n_cov - c.n_cov < 0.25]
         if not rivals:
             return best, []
-        return None, ([best] + rivals)[:6]
+        # cannot tell: offer every candidate that explains the question as well (most specific first)
+        return None, ([best] + sorted(close, key=lambda c: -c.n_cov))[:6]
 
     def match(self, question: str, locality: str | None = None) -> tuple[str | None, list[Candidate]]:
         """(intent, candidates): intent is the field asked ("documents", "time_limit", "fee", "where", ...,
@@ -396,7 +405,7 @@ class ProcedureAnswerer:
         for c in options:
             for p in (c.procedures if multi_loc else c.procedures[:1]):
                 n += 1
-                label = f"{p.name}" + (f" (mã {p.code})" if p.code else "") + (f" – {p.locality}" if multi_loc else "")
+                label = _short(p.name) + (f" (mã {p.code})" if p.code else "") + (f" – {p.locality}" if multi_loc else "")
                 query = f"Thủ tục {p.name} {phrase}".strip() if phrase else f"Thủ tục {p.name}"
                 choices.append(Choice(label=label, query=query, locality=p.locality or loc))
                 lines.append(f"{n}. {label}")
@@ -435,6 +444,9 @@ class ProcedureAnswerer:
                     refs.append(ProcedureRef(code=p.code, name=p.name, locality=p.locality, field_asked=f,
                                              value=value, source=cite))
                     body.append(f"(Nguồn: {cite})")
+                    if f == "overview":
+                        body.append("Anh/chị có thể hỏi riêng về giấy tờ, thời hạn, lệ phí, nơi nộp, điều kiện "
+                                    "hoặc căn cứ pháp lý của thủ tục này.")
                 else:
                     body.append(self._missing(p, f))
             parts.append(head + ":\n" + "\n".join(body))
@@ -513,7 +525,6 @@ class ProcedureAnswerer:
             lines.append(f"{FIELD_LABELS['channels']}: {p.channels['raw']}")
         if not lines:
             return "", "", "Tóm tắt"
-        lines.append("Anh/chị có thể hỏi riêng về giấy tờ, thời hạn, lệ phí, nơi nộp, điều kiện hoặc căn cứ pháp lý.")
         src = p.sources.get("name", "")
         return "\n".join(lines), src.split(" > ")[0] + (" > " + p.name if " > " in src else ""), "Tóm tắt"
 
