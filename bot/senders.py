@@ -1,31 +1,21 @@
 """Senders for proactive messages (reminders, notifications): the reminders module's `Sender` protocol,
 `async send(channel, chat_id, text) -> None`, raising `SendError(retryable, blocked, retry_after)` on failure.
+The console sender and the per-channel router (MultiSender) are the reminders module's own.
 
 Each sender formats for its platform (Telegram: HTML-escaped, split under 4096; Zalo: plain, split under 2000)
 and retries transient failures itself before giving up with a retryable SendError.
 """
 from __future__ import annotations
 
-import sys
-from typing import Any, TextIO
+from typing import Any
 
 from handlers.conversation import Outgoing
 
-try:
-    from bot.reminders import SendError
-except ImportError:  # reminders module not installed: the same contract, defined here
-
-    class SendError(Exception):  # type: ignore[no-redef]
-        def __init__(self, message: str = "", *, retryable: bool = False, blocked: bool = False,
-                     retry_after: float | None = None):
-            super().__init__(message)
-            self.retryable = retryable
-            self.blocked = blocked
-            self.retry_after = retry_after
+from bot.reminders import ConsoleSender, MultiSender, SendError  # noqa: F401 - re-exported for serve
 
 
 def _send_error(message: str, *, retryable: bool, blocked: bool = False, retry_after: float | None = None):
-    return SendError(message, retryable=retryable, blocked=blocked, retry_after=retry_after)
+    return SendError(retryable=retryable, blocked=blocked, retry_after=retry_after, message=message)
 
 
 class TelegramSender:
@@ -79,39 +69,3 @@ class ZaloSender:
             raise _send_error(str(exc), retryable=False, blocked=exc.error_code == 403) from exc
         except httpx.TransportError as exc:
             raise _send_error(str(exc), retryable=True) from exc
-
-
-class ConsoleSender:
-    """Prints proactive messages (the console chat, or `serve` without tokens)."""
-
-    channel = "console"
-
-    def __init__(self, stream: TextIO | None = None):
-        self.stream = stream
-
-    async def send(self, channel: str, chat_id: str, text: str) -> None:
-        stream = self.stream or sys.stdout
-        stream.write(f"\n[{channel}:{chat_id}] {text}\n")
-        stream.flush()
-
-
-class ChannelSenders:
-    """One `Sender` over several channels: dispatches on the `channel` argument."""
-
-    def __init__(self, senders: dict[str, Any] | None = None):
-        self.senders: dict[str, Any] = dict(senders or {})
-
-    def add(self, channel: str, sender: Any) -> None:
-        self.senders[channel] = sender
-
-    def get(self, channel: str) -> Any:
-        return self.senders.get(channel)
-
-    def __contains__(self, channel: str) -> bool:
-        return channel in self.senders
-
-    async def send(self, channel: str, chat_id: str, text: str) -> None:
-        sender = self.senders.get(channel)
-        if sender is None:
-            raise _send_error(f"channel {channel!r} is not running", retryable=True)
-        await sender.send(channel, chat_id, text)

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import inspect
 import logging
 import signal
 from typing import Any
 
 from handlers.conversation import Conversation
 
-from .senders import ChannelSenders, ConsoleSender, TelegramSender, ZaloSender
+from .senders import ConsoleSender, MultiSender, TelegramSender, ZaloSender
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -43,26 +42,12 @@ async def build_conversation(settings: Settings, answerer: Any = None) -> Conver
 
 
 def _scheduler() -> Any:
+    """bot.reminders.run_scheduler(settings, sender, stop_event), when the reminders module provides it."""
     try:
         module = importlib.import_module("bot.reminders")
     except ImportError:
         return None
     return getattr(module, "run_scheduler", None)
-
-
-def _start_scheduler(run_scheduler: Any, settings: Settings, sender: ChannelSenders, stop: asyncio.Event,
-                     conversation: Conversation) -> asyncio.Task:
-    """Call run_scheduler with the arguments it names (settings, sender/senders, stop/stop_event, registry)."""
-    offer = {
-        "settings": settings, "sender": sender, "senders": sender, "stop": stop, "stop_event": stop,
-        "registry": conversation.staff, "staff_registry": conversation.staff, "staff": conversation.staff,
-    }
-    params = inspect.signature(run_scheduler).parameters
-    kwargs = {name: offer[name] for name in params if name in offer}
-    result = run_scheduler(**kwargs)
-    if not inspect.isawaitable(result):
-        raise TypeError("bot.reminders.run_scheduler must be a coroutine function")
-    return asyncio.ensure_future(result)
 
 
 async def serve(settings: Settings, *, conversation: Conversation | None = None,
@@ -80,7 +65,7 @@ async def serve(settings: Settings, *, conversation: Conversation | None = None,
 
     own = conversation is None
     conversation = conversation or await build_conversation(settings)
-    senders = ChannelSenders()
+    senders: dict[str, Any] = {}  # channel -> Sender, for the scheduler and cross-channel notifications
     conversation.senders = senders
     channels: list[Any] = []
     scheduler: asyncio.Task | None = None
@@ -91,23 +76,23 @@ async def serve(settings: Settings, *, conversation: Conversation | None = None,
             telegram = TelegramChannel(settings, conversation)
             await _start(telegram, "telegram", channels)
             if telegram in channels:
-                senders.add("telegram", TelegramSender(telegram.bot))
+                senders["telegram"] = TelegramSender(telegram.bot)
         if settings.zalo_bot_token:
             from .zalo import ZaloChannel
 
             zalo = ZaloChannel(settings, conversation)
             await _start(zalo, "zalo", channels)
             if zalo in channels:
-                senders.add("zalo", ZaloSender(zalo.client))
+                senders["zalo"] = ZaloSender(zalo.client)
         tokens = bool(settings.telegram_bot_token or settings.zalo_bot_token)
         if tokens and not channels:
             raise RuntimeError("no channel could start; see the errors above")
         if not tokens:
-            senders.add("console", ConsoleSender())
+            senders["console"] = ConsoleSender()
 
         run_scheduler = _scheduler()
         if run_scheduler is not None:
-            scheduler = _start_scheduler(run_scheduler, settings, senders, stop, conversation)
+            scheduler = asyncio.ensure_future(run_scheduler(settings, MultiSender(senders), stop))
             log.info("reminder scheduler started")
         else:
             log.info("reminder scheduler not available (bot.reminders.run_scheduler missing)")

@@ -29,6 +29,7 @@ COMMANDS: list[Command] = [
     Command("viectoi", ("upcoming",), STAFF, "/viectoi", "việc sắp đến hạn của đơn vị bạn"),
     Command("xong", ("done",), STAFF, "/xong <mã nhiệm vụ>", "báo đã hoàn thành một nhiệm vụ"),
     Command("hoanlai", ("snooze",), STAFF, "/hoanlai <mã nhiệm vụ> [số ngày]", "hoãn nhắc việc"),
+    Command("dathan", ("setdue",), ADMIN, "/dathan <mã nhiệm vụ> <ngày/tháng/năm>", "đặt lại thời hạn một nhiệm vụ"),
     Command("duyet", ("approve",), ADMIN, "/duyet <mã yêu cầu>", "duyệt đăng ký cán bộ"),
     Command("tuchoi", ("reject",), ADMIN, "/tuchoi <mã yêu cầu> [lý do]", "từ chối đăng ký cán bộ"),
     Command("reindex", ("capnhat",), ADMIN, "/reindex", "lập lại chỉ mục tài liệu"),

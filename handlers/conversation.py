@@ -8,8 +8,6 @@ state (locality, last task, pending choices), button keys, and the usage log.
 from __future__ import annotations
 
 import asyncio
-import importlib
-import inspect
 import logging
 import re
 import time
@@ -23,6 +21,7 @@ from zoneinfo import ZoneInfo
 from handlers import commands as cmds
 from handlers import texts as T
 from handlers.chat_state import ChatStore
+from handlers.reminder_commands import ReminderCommands
 from handlers.formatting import truncate
 from handlers.ratelimit import RateLimiter
 from handlers.types import Answer
@@ -103,7 +102,7 @@ class Conversation:
         self.senders: dict[str, Any] = {}  # channel -> Sender, for messages to other channels (set by serve)
         self._reindex = reindex
         self._reindex_lock = asyncio.Lock()
-        self._reminders = reminders
+        self.reminders = ReminderCommands(self.db_path, settings, reminders)
         self._today = today or (lambda: datetime.now(ZoneInfo(settings.timezone)).date())
         # The answerer is synchronous (index search, maybe an embedding model): run it off the event loop, on one
         # thread, so channels stay responsive and the answerer never runs concurrently with itself.
@@ -416,34 +415,17 @@ class Conversation:
             lines += [f"{i}. ({n}×) {truncate(q, 200)}" for i, (q, n) in enumerate(s.top_unanswered, 1)]
         return [self._reply(ctx, "\n".join(lines))], None
 
-    # Reminder actions belong to the reminders module; route to it when it provides them.
+    # Reminder actions: the reminders module's logic (handlers/reminder_commands.py).
     async def _cmd_xong(self, ctx: _Ctx, args: str, command) -> tuple[list[Outgoing], bool | None]:
-        return await self._reminder_action(ctx, command.name, args)
-
-    _cmd_hoanlai = _cmd_xong
-    _cmd_viectoi = _cmd_xong
-
-    async def _reminder_action(self, ctx: _Ctx, name: str, args: str) -> tuple[list[Outgoing], bool | None]:
-        handler = self._reminder_handler()
-        if handler is None:
+        if not self.reminders.available():
             return [self._reply(ctx, T.NOT_ENABLED)], None
-        staff = self._staff_record(ctx.msg.channel, ctx.msg.user_id)
-        result = handler(
-            name, args, channel=ctx.msg.channel, user_id=ctx.msg.user_id, chat_id=ctx.msg.chat_id,
-            staff=staff, settings=self.settings,
+        text = await self.reminders.run(
+            command.name, args, channel=ctx.msg.channel, user_id=ctx.msg.user_id, chat_id=ctx.msg.chat_id,
+            staff=self._staff_record(ctx.msg.channel, ctx.msg.user_id),
         )
-        if inspect.isawaitable(result):
-            result = await result
-        return [self._reply(ctx, str(result))], True
+        return [self._reply(ctx, text)], True
 
-    def _reminder_handler(self) -> Callable | None:
-        module = self._reminders
-        if module is None:
-            try:
-                module = importlib.import_module("bot.reminders")
-            except ImportError:
-                return None
-        return getattr(module, "handle_command", None)
+    _cmd_hoanlai = _cmd_viectoi = _cmd_dathan = _cmd_xong
 
     # ---------------------------------------------------------------- roles, staff, notifications
 

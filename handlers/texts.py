@@ -37,6 +37,16 @@ NO_INDEX = "Hệ thống chưa có dữ liệu tài liệu. Quản trị viên c
 EXPIRED_CHOICE = "Lựa chọn này đã hết hạn. Vui lòng hỏi lại."
 CHOICES_HINT = "Trả lời bằng số (1–{n}) để chọn"
 NOT_ENABLED = "Tính năng nhắc việc chưa được bật trên hệ thống này."
+REMINDER_NOT_STAFF = "Bạn chưa đăng ký đơn vị. Gửi /dangky <đơn vị> để nhận nhắc việc của đơn vị mình."
+REMINDER_USAGE = {
+    "xong": "/xong <mã nhiệm vụ>",
+    "hoanlai": "/hoanlai <mã nhiệm vụ> [số ngày, mặc định 3]",
+    "dathan": "/dathan <mã nhiệm vụ> <ngày/tháng/năm>",
+}
+REMINDER_UNKNOWN = "Không tìm thấy nhiệm vụ có mã {code}. Mã nằm trong tin nhắc việc hoặc trong /viectoi."
+REMINDER_DONE = "Đã ghi nhận hoàn thành nhiệm vụ mã {code} (hạn {due}); đã hủy {cancelled} nhắc việc đang chờ."
+REMINDER_SNOOZED = "Đã hoãn nhắc việc mã {code} {days} ngày; sẽ nhắc lại ngày {until}."
+REMINDER_OVERRIDE = "Đã đặt thời hạn mới cho nhiệm vụ mã {code}: {due}. Lịch nhắc việc sẽ theo ngày này."
 
 USAGE = "Cách dùng: {usage}"
 

@@ -1,8 +1,13 @@
 """The channel-agnostic conversation core over the real answerer and the sample corpus."""
 from __future__ import annotations
 
+import io
+import re
+import shutil
 import sqlite3
 import types
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -13,6 +18,7 @@ from conftest_channels import (
     WHO_LEADS_ASCII,
     make_settings,
     new_conversation,
+    shared_data_dir,
 )
 from handlers import commands
 from handlers.conversation import CALLBACK_PREFIX, Incoming, match_locality
@@ -214,7 +220,7 @@ async def test_polite_replies_for_odd_input(conv, settings):
     assert "chỉ dành cho cán bộ" in r.text
 
 
-async def test_reminder_commands_routed_or_not_enabled(settings, tmp_path):
+async def test_reminder_commands_not_enabled_or_delegated(settings, tmp_path):
     off = new_conversation(settings, tmp_path, reminders=types.SimpleNamespace())
     calls = []
 
@@ -222,17 +228,45 @@ async def test_reminder_commands_routed_or_not_enabled(settings, tmp_path):
         calls.append((name, args, ctx["channel"], ctx["user_id"]))
         return f"ok {name}"
 
-    on = new_conversation(settings, tmp_path, reminders=types.SimpleNamespace(handle_command=handle_command))
+    hook = new_conversation(settings, tmp_path, reminders=types.SimpleNamespace(handle_command=handle_command))
     try:
         [r] = await off.handle(msg("/xong T1", user=ADMIN))
         assert "chưa được bật" in r.text
-        [r] = await on.handle(msg("/done T1", user=ADMIN))
+        [r] = await hook.handle(msg("/done T1", user=ADMIN))
         assert r.text == "ok xong" and calls == [("xong", "T1", "telegram", ADMIN)]
-        [r] = await on.handle(msg("/viectoi"))
+        [r] = await hook.handle(msg("/viectoi"))
         assert "chỉ dành cho cán bộ" in r.text  # staff only, even when enabled
     finally:
         off.close()
-        on.close()
+        hook.close()
+
+
+async def test_reminder_commands_with_the_reminders_module(settings, tmp_path):
+    shutil.copy(shared_data_dir() / "cchc.db", tmp_path / "bot.db")  # the bot's database holds the tasks
+    conv = new_conversation(settings, tmp_path)
+    try:
+        conv.staff.add_approved("Mai", "Phòng Văn hóa - Xã hội", "phường Chơn Thành", "telegram", "700", user_id="700")
+        task = next(t for t in conv.answerer.index.tasks
+                    if t.locality == "phường Chơn Thành" and "Phòng Văn hóa - Xã hội" in t.lead)
+        [r] = await say(conv, "/xong", user="700")
+        assert "Cách dùng: /xong" in r.text
+        [r] = await say(conv, "/xong zzzzzz", user="700")
+        assert "Không tìm thấy nhiệm vụ có mã zzzzzz" in r.text
+        [r] = await say(conv, f"/dathan {task.id} 30/6/2027", user="700")
+        assert "chỉ dành cho quản trị" in r.text
+        due = datetime.now(ZoneInfo(settings.timezone)).date() + timedelta(days=3)
+        [r] = await say(conv, f"/dathan {task.id} {due:%d/%m/%Y}", user=ADMIN)
+        assert "Đã đặt thời hạn mới" in r.text
+        [r] = await say(conv, "/viectoi", user="700")
+        code = re.search(r"\[(\w+)\] " + re.escape(task.title[:30]), r.text).group(1)
+        [r] = await say(conv, f"/hoanlai {code} 2", user="700")
+        assert f"Đã hoãn nhắc việc mã {code} 2 ngày" in r.text
+        [r] = await say(conv, f"/xong {code}", user="700")
+        assert f"Đã ghi nhận hoàn thành nhiệm vụ mã {code} (hạn {due:%d/%m/%Y})" in r.text
+        [r] = await say(conv, "/viectoi", user=ADMIN)  # an admin with no unit
+        assert "chưa đăng ký đơn vị" in r.text
+    finally:
+        conv.close()
 
 
 async def test_console_user_is_admin(conv):
@@ -265,3 +299,18 @@ def test_rate_limiter_refills():
     t[0] = 0.5
     assert rl.check("u") == "ok"
     assert rl.check("u") == "limited"
+
+
+async def test_console_chat_numbered_choices(settings, tmp_path):
+    from bot.console import chat
+
+    conv = new_conversation(settings, tmp_path)
+    out = io.StringIO()
+    try:
+        await chat(conv, io.StringIO(f"{AMBIGUOUS_UNIT_QUESTION}\n2\n\n/thoat\n/help\n"), out)
+    finally:
+        conv.close()
+    text = out.getvalue()
+    assert "Trả lời bằng số" in text
+    assert "(xã Bình Giang) chủ trì" in text  # "2" chose the second locality
+    assert "Các lệnh" not in text  # nothing after /thoat

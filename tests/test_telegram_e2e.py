@@ -31,6 +31,8 @@ from conftest_channels import (
     make_settings,
     new_conversation,
 )
+from fake_zalo_server import FakeZaloServer
+from fake_zalo_server import text_update as zalo_text_update
 from handlers.formatting import utf16_len
 
 ADMIN_ID = 900
@@ -321,23 +323,31 @@ async def test_webhook_mode_and_secret_check(start_bot):
     assert "Các lệnh" in text_of(reply)
 
 
-async def test_serve_runs_telegram_and_stops_gracefully(emulator_port, tmp_path, caplog):
+async def test_serve_runs_both_channels_and_the_scheduler_then_stops(emulator_port, tmp_path, caplog):
+    fake_zalo = await FakeZaloServer().start()
+    zalo_token = fake_zalo.add_bot()
     token = f"{secrets.randbelow(10**9)}:{secrets.token_urlsafe(24)}"
     settings = make_settings(tmp_path, TELEGRAM_BOT_TOKEN=token,
-                             TELEGRAM_API_BASE_URL=f"http://127.0.0.1:{emulator_port}/bot")
+                             TELEGRAM_API_BASE_URL=f"http://127.0.0.1:{emulator_port}/bot",
+                             ZALO_BOT_TOKEN=zalo_token, ZALO_API_BASE_URL=fake_zalo.base_url,
+                             BOT_DATA_DIR=str(tmp_path / "data"))  # the scheduler's tables go to a scratch db
     conversation = new_conversation(settings, tmp_path)
     stop = asyncio.Event()
     caplog.set_level("INFO", logger="bot.serve")
     task = asyncio.create_task(serve(settings, conversation=conversation, stop_event=stop))
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{emulator_port}", timeout=10) as http:
-            user = User(http, token, 510)
-            [reply] = await user.ask("/start")
+            [reply] = await User(http, token, 510).ask("/start")
             assert "Xin chào" in text_of(reply)
-        assert "telegram (polling)" in caplog.text
-        assert "telegram" in conversation.senders
+        await fake_zalo.inject(zalo_token, zalo_text_update("/help", "z1"))
+        [reply] = await fake_zalo.wait_sent("z1")
+        assert "Các lệnh" in reply["text"]
+        assert "telegram (polling), zalo (polling)" in caplog.text
+        assert "reminder scheduler started" in caplog.text
+        assert set(conversation.senders) == {"telegram", "zalo"}
     finally:
         stop.set()
-        await asyncio.wait_for(task, 15)
+        await asyncio.wait_for(task, 20)
         conversation.close()
+        await fake_zalo.stop()
     assert "stopped" in caplog.text
