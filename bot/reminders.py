@@ -181,6 +181,17 @@ def build_sender(settings, console_stream=None) -> MultiSender:
     return MultiSender(senders)
 
 
+def _channel_filter(sender) -> Callable[[str], bool]:
+    """Which channels ``sender`` can reach: its ``channels`` attribute, else ``channel in sender`` when it
+    supports that (bot.senders.ChannelSenders), else every channel."""
+    channels = getattr(sender, "channels", None)
+    if channels is not None:
+        return lambda c: c in channels
+    if hasattr(type(sender), "__contains__"):
+        return lambda c: c in sender
+    return lambda c: True
+
+
 # ------------------------------------------------------------------------------------------------ config
 
 @dataclass(frozen=True)
@@ -716,7 +727,7 @@ class Reminders:
         now = _aware(now or datetime.now(timezone.utc))
         stamp = (lambda: _aware(clock())) if clock else (lambda: now)
         stats = {"sent": 0, "retry": 0, "failed": 0, "blocked": 0, "held": 0, "cancelled": 0, "skipped": 0}
-        channels = getattr(sender, "channels", None)
+        can_send = _channel_filter(sender)
         done = self._done()
         for row in self.due_rows(now):
             staff = self.staff.get(row["staff_id"]) if row["staff_id"] is not None else None
@@ -737,7 +748,7 @@ class Reminders:
                 self._mark(row["id"], not_before=_iso(quiet))
                 stats["held"] += 1
                 continue
-            if channels is not None and staff.channel not in channels:
+            if not can_send(staff.channel):  # that channel is not running here: the row waits for it
                 stats["skipped"] += 1
                 continue
             attempts = int(row["attempts"] or 0) + 1
@@ -830,11 +841,16 @@ class Reminders:
         if occurrence is not None:
             occ = occurrence if isinstance(occurrence, date) else date.fromisoformat(str(occurrence)[:10])
             return task_id, occ.isoformat()
+        # Default occurrence: the oldest open one whose reminders are still running (overdue first), else the
+        # next one, else the latest past one still open; "" (the task itself) when it has no dates at all.
         today = self.cfg.local_date(now)
         done = self._done()
-        occs = [o for o in task.occurrences(today - timedelta(days=DIGEST_OVERDUE_DAYS),
-                                            today + timedelta(days=400)) if (task_id, o.isoformat()) not in done]
-        return task_id, (occs[0].isoformat() if occs else "")
+        open_ = [o for o in task.occurrences(today - timedelta(days=3660), today + timedelta(days=400))
+                 if (task_id, o.isoformat()) not in done]
+        active = [o for o in open_ if o >= today - timedelta(days=self.cfg.span_after)]
+        past = [o for o in open_ if o < today - timedelta(days=self.cfg.span_after)]
+        pick = active[0] if active else (past[-1] if past else None)
+        return task_id, (pick.isoformat() if pick else "")
 
     def done(self, task_id: str, occurrence: str | date | None = None, by: str = "", now: datetime | None = None) -> dict | None:
         """/xong: the occurrence (default: the oldest open one, overdue first) is done; its pending reminders

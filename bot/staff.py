@@ -29,6 +29,7 @@ _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _COLLECTIVE = re.compile(
     r"^(cac|toan the|tat ca)\b.*\b(co quan|don vi|phong|ban|nganh|bo phan)\b|^thu truong cac\b"
 )
+_WITH_OTHERS = re.compile(r"\s+cac\s+(?:co quan|don vi|bo phan|phong|ban|nganh)\b.*$")
 _LOCALITY_PREFIX = re.compile(r"^(?:(?:ubnd|uy ban nhan dan|dang uy|hdnd)\s+)?(?:xa|phuong|thi tran|tt)\s+")
 
 
@@ -42,7 +43,9 @@ def unit_key(name: str) -> str:
     f = fold(normalize(name or ""))
     f = f.replace("&", " va ")
     words = [w for w in re.findall(r"[a-z0-9]+", f) if w != "va"]
-    return " ".join(words)
+    key = " ".join(words)
+    # "Phòng Văn hóa - Xã hội và các cơ quan có liên quan" is led by Phòng Văn hóa - Xã hội
+    return _WITH_OTHERS.sub("", key).strip() or key
 
 
 @lru_cache(maxsize=4096)
