@@ -42,6 +42,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import os
 import sys
 import time as _time
 from dataclasses import dataclass, field
@@ -302,6 +303,19 @@ def occurrence_code(task_id: str, occurrence: str, length: int = 6) -> str:
         h, r = divmod(h, len(_CODE_ALPHABET))
         out.append(_CODE_ALPHABET[r])
     return "".join(out)
+
+
+class _NoLock:
+    def release(self) -> None:
+        pass
+
+
+class _FdLock:
+    def __init__(self, fd: int):
+        self.fd = fd
+
+    def release(self) -> None:
+        os.close(self.fd)  # closing the descriptor drops the flock
 
 
 # ------------------------------------------------------------------------------------------------ records
@@ -721,9 +735,48 @@ class Reminders:
         return self._q("select * from outbox where status = 'pending' and not_before <= ? order by not_before, id",
                        [_iso(now)])
 
-    async def deliver(self, sender, now: datetime | None = None, clock: Callable[[], datetime] | None = None) -> dict:
+    def _lock_path(self) -> Path | None:
+        for row in self.db.conn.execute("pragma database_list"):
+            if row[1] == "main" and row[2]:
+                return Path(row[2] + ".deliver.lock")
+        return None
+
+    async def _acquire(self, wait: float) -> Any:
+        """An exclusive flock next to the database, so that two processes (serve and a CLI `remind`) never
+        deliver the same pending row at once. The kernel drops it when its process dies (even SIGKILL)."""
+        path = self._lock_path()
+        if path is None:
+            return _NoLock()
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not POSIX
+            return _NoLock()
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = _time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return _FdLock(fd)
+            except BlockingIOError:
+                if _time.monotonic() >= deadline:
+                    os.close(fd)
+                    return None
+                await asyncio.sleep(0.05)
+
+    async def deliver(self, sender, now: datetime | None = None, clock: Callable[[], datetime] | None = None,
+                      lock_wait: float = 30.0) -> dict:
         """Send pending rows whose time has come. ``now`` decides what is due; ``clock`` (default: ``now``)
-        stamps attempts. Returns counts by outcome."""
+        stamps attempts. Returns counts by outcome. When another process is delivering for longer than
+        ``lock_wait`` seconds, returns at once (``busy``): that process sends the rows."""
+        lock = await self._acquire(lock_wait)
+        if lock is None:
+            return {"sent": 0, "busy": 1}
+        try:
+            return await self._deliver(sender, now, clock)
+        finally:
+            lock.release()
+
+    async def _deliver(self, sender, now, clock) -> dict:
         now = _aware(now or datetime.now(timezone.utc))
         stamp = (lambda: _aware(clock())) if clock else (lambda: now)
         stats = {"sent": 0, "retry": 0, "failed": 0, "blocked": 0, "held": 0, "cancelled": 0, "skipped": 0}

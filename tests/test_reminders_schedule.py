@@ -318,3 +318,28 @@ def test_scheduler_loop_ticks_and_stops(tmp_path):
     texts = [m[3] for m in sender.sent]
     assert any("Còn 7 ngày" in t for t in texts)
     assert len(texts) == len(set(texts))  # several ticks, each reminder once
+
+
+def test_two_deliverers_never_send_the_same_row(tmp_path):
+    """serve's scheduler and a CLI `remind` on the same database: the delivery lock keeps them apart."""
+    db_path = tmp_path / "cchc.db"
+    build_db(db_path)
+    a, b = Reminders(db_path, config=CFG), Reminders(db_path, config=CFG)
+    t = local(2026, 3, 8, 8)
+    a.enqueue(t)
+    sent = []
+
+    class Slow:
+        channels = ("telegram", "zalo", "console")
+
+        async def send(self, channel, chat_id, text):
+            sent.append((chat_id, text))
+            await asyncio.sleep(0.01)
+
+    async def go():
+        return await asyncio.gather(a.deliver(Slow(), t), b.deliver(Slow(), t, lock_wait=0.0))
+
+    first, second = asyncio.run(go())
+    assert first["sent"] == len(sent) > 0 and second == {"sent": 0, "busy": 1}
+    assert len(set(sent)) == len(sent)
+    assert asyncio.run(b.deliver(Slow(), t))["sent"] == 0  # nothing left, nothing twice
