@@ -51,7 +51,7 @@ def classify(question: str) -> str:
 
 _INTENT_WORDS = re.compile(
     r"\b(ai|la|gi|nao|nhung|cac|chu tri|phoi hop|phu trach|don vi nao|co quan nao|thi|do ai|se|con|"
-    r"thoi gian|ra sao|nhu the nao|khi nao|bao gio|han chot|thoi han|bao nhieu|nhiem vu|xa|phuong|thi tran|"
+    r"thoi gian|ra sao|nhu the nao|khi nao|bao gio|han chot|thoi han|han(?! che)|bao nhieu|nhiem vu|xa|phuong|thi tran|"
     r"phai dat|phai|duoc|co|khong|hay|cho biet|vui long|xin hoi|cua|trong ke hoach cchc)\b"
 )
 

@@ -133,6 +133,7 @@ def extract_tasks(plan: Plan) -> Extraction:
 
     # 2) Prose: unit sections under "Tổ chức thực hiện" / "Trách nhiệm".
     area_leads: dict[str, tuple[str, str]] = {}
+    area_strength: dict[str, float] = {}
     focal: str | None = None
     for sec in plan.root.walk():
         if sec.rank < 0 or not looks_like_unit(sec.heading):
@@ -182,7 +183,10 @@ def extract_tasks(plan: Plan) -> Extraction:
             # Area assignments: "chủ trì ... các nội dung về X; Y" makes this unit the lead of those areas.
             if lead == [unit] and not collective and re.search(r"chu tri|tham muu", f):
                 for area in areas_of(item.text):
-                    area_leads.setdefault(area, (unit, item.text))
+                    strength = _assignment_strength(f, area)
+                    if area not in area_strength or strength < area_strength[area]:
+                        area_strength[area] = strength
+                        area_leads[area] = (unit, item.text)
 
     # 3) Prose: body task lists without a unit; the lead comes from the area assignments (inferred).
     for sec in plan.root.walk():
@@ -278,6 +282,20 @@ def extract_tasks(plan: Plan) -> Extraction:
     unspecified = sorted({t.deadline_text for t in tasks if t.deadline_text and t.deadline_kind == "unspecified"})
     return Extraction(tasks=tasks, units=registry, area_leads=area_leads, focal_unit=focal,
                       unspecified_deadlines=unspecified)
+
+
+def _assignment_strength(f: str, area: str) -> float:
+    """How directly a duty sentence assigns an area (lower is stronger): 'Chủ trì ... các nội dung về
+    cải cách TTHC' beats a sentence that mentions TTHC in passing at its end."""
+    keys = dict(AREAS)[area]
+    pos = min((f.find(k) for k in keys if k in f), default=len(f))
+    anchor = max(f.find("chu tri"), f.find("noi dung ve"), f.find("nhiem vu ve"))
+    score = pos / max(len(f), 1)
+    if "chu tri" not in f:
+        score += 1.0
+    if anchor >= 0 and pos > anchor:
+        score -= 0.5
+    return score
 
 
 def _section_items(sec: Section) -> list[Item]:
