@@ -538,7 +538,10 @@ class Reminders:
                 add(staff, unit, 0, "coordinate")
         focal_units = focal.get(locality_key(task.locality), [])
         if focal_units:
+            lead_ids = {staff.id for staff, _ in leads}
             for staff, unit in directory.of(focal_units, task.locality):
+                if staff.id in lead_ids:  # the focal unit leads this task itself: no escalation to itself
+                    continue
                 for off in cfg.escalation_offsets():
                     add(staff, unit, off, "escalate")
         out = list(slots.values())

@@ -53,7 +53,9 @@ STAFF = [
 ]
 
 
-def build_db(path, tasks=PLAN_TASKS, staff=STAFF, focal=True) -> sqlite_utils.Database:
+def build_db(path, tasks=PLAN_TASKS, staff=STAFF, focal=True) -> None:
+    """Tasks (as the indexer stores them), focal unit and approved staff; every connection closed after, so the
+    file (WAL checkpointed) can be copied."""
     from bot.staff import StaffRegistry
 
     db = sqlite_utils.Database(path)
@@ -74,7 +76,7 @@ def build_db(path, tasks=PLAN_TASKS, staff=STAFF, focal=True) -> sqlite_utils.Da
         reg.add_approved(name, unit, loc, channel, chat, quiet_start=quiet[0] if quiet else None,
                          quiet_end=quiet[1] if quiet else None)
     reg.db.conn.close()
-    return db
+    db.conn.close()
 
 
 def local(y, m, d, hh=0, mm=0) -> datetime:

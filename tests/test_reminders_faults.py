@@ -11,6 +11,7 @@ import collections
 import json
 import os
 import random
+import select
 import shutil
 import subprocess
 import sys
@@ -78,7 +79,8 @@ def test_sigkill_at_random_points_loses_nothing(tmp_path):
         while totals["runs"] < RUNS:
             before = sum(_log(log).values())
             proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-            assert proc.stdout.readline().strip() == b"ready", proc.stderr.read().decode()
+            ready, _, _ = select.select([proc.stdout], [], [], 60)
+            assert ready and proc.stdout.readline().strip() == b"ready", proc.stderr.read().decode()
             time.sleep(rng.uniform(0.0, 0.3))  # a random point of the run: enqueue, send, commit, progress
             totals["runs"] += 1
             if proc.poll() is None:

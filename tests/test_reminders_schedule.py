@@ -47,7 +47,7 @@ def expected_slots(end: datetime, done_at=None, snooze=None, override=None):
                     per[(sid, off)] = at8(occ - timedelta(days=off))
             for sid in _staff_of(coord, loc):
                 per.setdefault((sid, 0), at8(occ))
-            if "Hải Hậu" in loc:
+            if "Hải Hậu" in loc and 1 not in _staff_of(lead, loc):  # staff 1 = focal unit, unless it leads
                 for off in ESCALATE:
                     per.setdefault((1, off), at8(occ - timedelta(days=off)))
             if snooze and tid == snooze[0]:
