@@ -94,6 +94,20 @@ def unwrap(blocks: list) -> list:
     pending_blank = False
     for b in blocks:
         if isinstance(b, Table):
+            prev_t = out[-1] if out and isinstance(out[-1], Table) else None
+            if prev_t is not None and prev_t.rows and b.rows and len(prev_t.rows[0]) == len(b.rows[0]):
+                # The same table continued on the next page (PDF): one table, with the page break marked
+                # by the header row so a row cut by the break is joined to its first part.
+                marker = [] if b.rows[0] == prev_t.rows[0] else [list(prev_t.rows[0])]
+                width = len(prev_t.rows[0])
+                prev_t.rows.extend(marker + b.rows)
+                for attr in ("merged", "bold"):
+                    cur, add = getattr(prev_t, attr), getattr(b, attr)
+                    if cur or add:
+                        cur = cur or [[False] * width for _ in range(len(prev_t.rows) - len(b.rows) - len(marker))]
+                        add = add or [[False] * width for _ in b.rows]
+                        setattr(prev_t, attr, cur + [[False] * width for _ in marker] + add)
+                continue
             out.append(b)
             pending_blank = False
             continue

@@ -82,3 +82,40 @@ def make_pdf_plan(path: Path, locality: str = "phường Hòa Bình", year: int 
                 row.cell(v)
     pdf.output(str(path))
     return path
+
+
+def make_pdf_split_rows(path: Path, year: int = 2027) -> Path:
+    """A ruled task table continued on the next page without a repeated header, where row 3 is cut by the
+    page break: its task text goes on at the top of page 2 (lower case), the other cells empty — as Word
+    prints a row that is allowed to break across pages."""
+    from fpdf import FPDF
+
+    pdf = FPDF(orientation="P", unit="mm", format="A4")
+    pdf.add_font("DejaVu", "", FONT)
+    pdf.add_font("DejaVu", "B", FONT)
+    pdf.set_font("DejaVu", size=9)
+    widths = (10, 90, 50, 30)
+
+    def table(rows, heading):
+        with pdf.table(col_widths=widths, first_row_as_headings=heading) as t:
+            for r in rows:
+                row = t.row()
+                for v in r:
+                    row.cell(v)
+
+    pdf.add_page()
+    pdf.multi_cell(0, 5, new_x="LMARGIN", new_y="NEXT", text=f"KẾ HOẠCH cải cách hành chính năm {year} xã Phú Thịnh")
+    pdf.multi_cell(0, 5, new_x="LMARGIN", new_y="NEXT", text="PHỤ LỤC")
+    table([
+        ["STT", "Nhiệm vụ", "Chủ trì", "Thời gian"],
+        ["1", "Rà soát, công khai thủ tục hành chính trên Cổng dịch vụ công quốc gia", "Văn phòng HĐND và UBND", f"Quý I/{year}"],
+        ["2", "Triển khai thanh toán trực tuyến phí, lệ phí", "Công an xã", f"Quý II/{year}"],
+        ["3", "Số hóa hồ sơ, giấy tờ, kết quả giải quyết thủ tục hành chính", "Phòng Văn hóa - Xã hội", f"30/9/{year}"],
+    ], True)
+    pdf.add_page()
+    table([
+        ["", "còn hiệu lực đang lưu trữ tại xã", "", ""],
+        ["4", "Đối thoại với người dân về thủ tục hành chính", "Trung tâm Phục vụ hành chính công", f"Tháng 11/{year}"],
+    ], False)
+    pdf.output(str(path))
+    return path

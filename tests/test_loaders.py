@@ -77,3 +77,15 @@ def test_corrupt_files_raise_load_error(tmp_path, name, content):
     with pytest.raises(LoadError) as exc:
         load(p)
     assert str(exc.value)
+
+
+def test_pdf_row_cut_by_page_break_is_joined(tmp_path):
+    from docgen import make_pdf_split_rows
+
+    raw = load(make_pdf_split_rows(tmp_path / "split.pdf"))
+    tasks = [t for t in extract_tasks(parse_plan(raw)).tasks if t.source_kind == "table_row"]
+    assert len(tasks) == 4
+    third = tasks[2]
+    assert third.title.endswith("còn hiệu lực đang lưu trữ tại xã")
+    assert third.lead == ["Phòng Văn hóa - Xã hội"] and third.due == "2027-09-30"
+    assert tasks[3].lead == ["Trung tâm Phục vụ hành chính công"] and tasks[3].due == "2027-11-30"
