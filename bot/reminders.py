@@ -999,7 +999,8 @@ def reminder_text(task: TaskInfo, occ: date, today: date, role: str, unit: str, 
         when = f"Đã quá hạn {-days} ngày."
     leads = ", ".join(task.lead) or "đơn vị chủ trì"
     if role == "coordinate":
-        head = f"Kính gửi {unit} (đơn vị phối hợp): hôm nay là hạn của nhiệm vụ do {leads} chủ trì."
+        head = (f"Kính gửi {unit} (đơn vị phối hợp): hôm nay là hạn của nhiệm vụ do {leads} chủ trì." if days == 0
+                else f"Kính gửi {unit} (đơn vị phối hợp): nhắc việc phối hợp thực hiện nhiệm vụ do {leads} chủ trì.")
     elif role == "escalate":
         head = (f"Kính gửi {unit} (cơ quan thường trực cải cách hành chính): nhiệm vụ do {leads} chủ trì "
                 f"đã quá hạn {max(-days, 0)} ngày, đề nghị theo dõi, đôn đốc.")
