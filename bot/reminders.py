@@ -951,6 +951,7 @@ class Reminders:
                 "update outbox set status = 'cancelled', last_error = 'snoozed' "
                 "where task_id = ? and occurrence = ? and status = 'pending' and kind != 'digest'", [tid, occ])
         rec["cancelled"] = cur.rowcount
+        rec["until_date"] = self.cfg.local_date(until).isoformat()  # local date of the next reminder
         return rec
 
     def set_due_override(self, task_id: str, due: date | str, by: str = "", now: datetime | None = None) -> dict:

@@ -286,6 +286,7 @@ def test_done_and_snooze_by_code_and_upcoming(tmp_path):
     hq = rem.upcoming(lan, now=local(2026, 3, 24, 9))[-1]
     s = rem.snooze(hq["code"], 3, by="telegram:lan", now=local(2026, 3, 24, 9))
     assert s["occurrence"] == "2026-03-31" and s["until"] == at8(date(2026, 3, 27)).isoformat(timespec="seconds")
+    assert s["until_date"] == "2026-03-27"
     assert rem.done("no-such-task") is None
     with pytest.raises(ValueError):
         rem.snooze("t-hq", 0)
