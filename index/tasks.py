@@ -9,7 +9,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from .deadlines import parse_deadline
+from .deadlines import parse_deadline, plan_period
 from .records import Task
 from .structure import Item, Plan, Section
 from .tables import parse_task_table
@@ -64,6 +64,11 @@ def _deadline_fields(text: str, plan: Plan) -> dict:
 
 
 def _period_dates(plan: Plan):
+    """The plan's period: from its title when the title says it ("6 tháng cuối năm 2025" -> Jul–Dec),
+    else the years found in the document."""
+    _, period = plan_period(plan.title)
+    if period:
+        return period
     if not plan.period:
         return None
     from datetime import date
