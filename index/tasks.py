@@ -284,6 +284,13 @@ def extract_tasks(plan: Plan) -> Extraction:
                     break
             if focal:
                 break
+    if focal is None:
+        # Last resort: the unit that leads the plan's own steering tasks ("Chỉ đạo, điều hành").
+        from collections import Counter
+
+        steering = Counter(u for t in tasks if t.area == "Chỉ đạo, điều hành" for u in t.lead if not is_collective(u))
+        if steering:
+            focal = steering.most_common(1)[0][0]
     unspecified = sorted({t.deadline_text for t in tasks if t.deadline_text and t.deadline_kind == "unspecified"})
     return Extraction(tasks=tasks, units=registry, area_leads=area_leads, focal_unit=focal,
                       unspecified_deadlines=unspecified)
