@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
 import sqlite3
 import types
+from contextlib import closing
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,6 +18,7 @@ from conftest_channels import (
     WHO_LEADS_ASCII,
     make_settings,
     new_conversation,
+    use_index,
     shared_data_dir,
 )
 from handlers import commands
@@ -27,6 +28,12 @@ from handlers.usage_log import user_hash
 from index.textnorm import fold
 
 ADMIN = "900"
+
+
+@pytest.fixture(autouse=True)
+def _shared_index(built_index, answerer):
+    """The session's index and answerer (tests/conftest.py), for conftest_channels' helpers."""
+    use_index(built_index, answerer)
 
 
 @pytest.fixture
@@ -242,7 +249,10 @@ async def test_reminder_commands_not_enabled_or_delegated(settings, tmp_path):
 
 
 async def test_reminder_commands_with_the_reminders_module(settings, tmp_path):
-    shutil.copy(shared_data_dir() / "cchc.db", tmp_path / "bot.db")  # the bot's database holds the tasks
+    # the bot's database holds the tasks: copy the index's (with the backup API: it may have a WAL)
+    with closing(sqlite3.connect(shared_data_dir() / "cchc.db")) as src, \
+            closing(sqlite3.connect(tmp_path / "bot.db")) as dst:
+        src.backup(dst)
     conv = new_conversation(settings, tmp_path)
     try:
         conv.staff.add_approved("Mai", "Phòng Văn hóa - Xã hội", "phường Chơn Thành", "telegram", "700", user_id="700")
