@@ -21,9 +21,9 @@ from zoneinfo import ZoneInfo
 from handlers import commands as cmds
 from handlers import texts as T
 from handlers.chat_state import ChatStore
-from handlers.reminder_commands import ReminderCommands
 from handlers.formatting import truncate
 from handlers.ratelimit import RateLimiter
+from handlers.reminder_commands import ReminderCommands
 from handlers.types import Answer
 from handlers.usage_log import UsageLog
 from index.textnorm import fold
@@ -222,7 +222,7 @@ class Conversation:
             fn = self.answerer.unit_tasks if kind == "units" else self.answerer.due
             args = (action["q"], action.get("l")) + ((self._today(),) if kind == "due" else ())
             answer = await self.run_sync(fn, *args)
-            self._log(ctx.msg, "choice", raw, intent=answer.intent, found=answer.found, started=ctx.started,
+            self._log(ctx.msg, "choice", action["q"], intent=answer.intent, found=answer.found, started=ctx.started,
                       locality=action.get("l"), answer_chars=len(answer.text or ""))
             return [self._answer_reply(ctx, answer, kind)]
         if kind == "loc":
@@ -390,6 +390,7 @@ class Conversation:
         s = self.settings
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", "--corpus", str(s.corpus_dir), "--data-dir", str(s.data_dir), "index",
+            "--no-progress",
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
         )
         out, _ = await proc.communicate()
@@ -511,21 +512,17 @@ class Conversation:
 
 
 def match_locality(name: str, known: list[str]) -> list[str]:
-    """Localities matching a user's spelling: exact (folded, without xã/phường/thị trấn) first, else containment."""
-    def core(s: str) -> str:
-        s = fold(s)
-        for prefix in ("thi tran ", "phuong ", "xa "):
-            if s.startswith(prefix):
-                s = s[len(prefix):]
-        return " ".join(s.split())
+    """Localities matching a user's spelling: exact (folded, without xã/phường/thị trấn/UBND) first, else
+    containment."""
+    from bot.staff import locality_key
 
-    want = core(name)
+    want = locality_key(name)
     if not want:
         return []
-    exact = [k for k in known if core(k) == want]
+    exact = [k for k in known if locality_key(k) == want]
     if exact:
         return exact
-    return [k for k in known if want in core(k) or core(k) in want]
+    return [k for k in known if want in locality_key(k) or locality_key(k) in want]
 
 
 def _field(record: Any, name: str) -> Any:

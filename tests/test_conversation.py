@@ -298,6 +298,7 @@ def test_match_locality():
     assert match_locality("Chon Thanh", known) == ["phường Chơn Thành"]
     assert match_locality("phường chơn thành", known) == ["phường Chơn Thành"]
     assert match_locality("xã", known) == []
+    assert match_locality("UBND xã Hải Hậu", known) == ["xã Hải Hậu"]
     assert match_locality("giang", known) == ["xã Bình Giang"]
 
 
@@ -324,3 +325,27 @@ async def test_console_chat_numbered_choices(settings, tmp_path):
     assert "Trả lời bằng số" in text
     assert "(xã Bình Giang) chủ trì" in text  # "2" chose the second locality
     assert "Các lệnh" not in text  # nothing after /thoat
+
+
+async def test_reindex_swaps_the_answerer_or_reports_failure(settings, tmp_path):
+    fresh = object()
+
+    async def ok():
+        return fresh
+
+    async def broken():
+        raise RuntimeError("corpus/ is empty")
+
+    good = new_conversation(settings, tmp_path, reindex=ok)
+    bad = new_conversation(settings, tmp_path, reindex=broken)
+    try:
+        [r] = await good.handle(msg("/reindex"))
+        assert "chỉ dành cho quản trị" in r.text and good.answerer is not fresh
+        [r] = await good.handle(msg("/reindex", user=ADMIN))
+        assert "Đã lập lại chỉ mục" in r.text and good.answerer is fresh
+        before = bad.answerer
+        [r] = await bad.handle(msg("/reindex", user=ADMIN))
+        assert "thất bại: corpus/ is empty" in r.text and bad.answerer is before
+    finally:
+        good.close()
+        bad.close()
