@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import re
 import secrets
 import warnings
 from dataclasses import replace
@@ -20,7 +21,7 @@ from datetime import timedelta
 from typing import Any, Awaitable, Callable, TypeVar
 from urllib.parse import urlsplit
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Update
+from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Update
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
     AIORateLimiter,
@@ -32,6 +33,7 @@ from telegram.ext import (
     filters,
 )
 
+from handlers import commands as cmds
 from handlers.conversation import Conversation, Incoming, Outgoing
 from handlers.formatting import TELEGRAM, TELEGRAM_LIMIT, Platform, render
 
@@ -39,6 +41,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 ALLOWED_UPDATES = ["message", "callback_query"]
+SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as a webhook secret_token
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
@@ -173,8 +176,10 @@ class TelegramChannel:
     def __init__(self, settings: Any, conversation: Conversation, application: Application | None = None, *,
                  message_limit: int = TELEGRAM_LIMIT):
         self.settings = settings
-        self.app = application or build_application(settings, conversation, message_limit=message_limit)
         self.webhook_secret = settings.webhook_secret or secrets.token_urlsafe(32)
+        if self.mode == "webhook" and not SECRET_RE.match(self.webhook_secret):
+            raise ValueError("BOT_WEBHOOK_SECRET: 1-256 characters among A-Z, a-z, 0-9, _ and -")
+        self.app = application or build_application(settings, conversation, message_limit=message_limit)
 
     @property
     def mode(self) -> str:
@@ -187,6 +192,10 @@ class TelegramChannel:
     async def start(self) -> None:
         s = self.settings
         await self.app.initialize()
+        try:  # the command menu in Telegram clients (citizen and staff commands; admin ones stay unlisted)
+            await self.app.bot.set_my_commands([BotCommand(c.name, c.help) for c in cmds.visible(cmds.STAFF)])
+        except TelegramError as exc:
+            log.warning("telegram setMyCommands failed: %s", exc)
         if self.mode == "webhook":
             await self.app.updater.start_webhook(
                 listen=s.webhook_listen,

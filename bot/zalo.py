@@ -184,12 +184,14 @@ class ZaloChannel:
     def __init__(self, settings: Any, conversation: Conversation, client: ZaloClient | None = None, *,
                  poll_timeout: float = 30, poll_backoff: float = 0.5, dedupe_seconds: float = 300):
         self.settings = settings
+        self.webhook_secret = settings.zalo_webhook_secret or secrets.token_urlsafe(32)
+        if self.mode == "webhook" and not 8 <= len(self.webhook_secret) <= 256:
+            raise ValueError("ZALO_WEBHOOK_SECRET must be 8-256 characters (Zalo's setWebhook rule)")
         self.conversation = conversation
         self.client = client or ZaloClient(settings.zalo_bot_token, settings.zalo_api_base_url)
         self.poll_timeout = poll_timeout
         self.poll_backoff = poll_backoff  # first delay after a failed poll; doubles up to 60 s
         self.dedupe_seconds = dedupe_seconds
-        self.webhook_secret = settings.zalo_webhook_secret or secrets.token_urlsafe(32)
         self.webhook_port: int | None = None  # bound port, when the webhook server runs
         self._seen: OrderedDict[str, float] = OrderedDict()
         self._chat_locks: dict[str, asyncio.Lock] = {}

@@ -330,6 +330,13 @@ async def test_webhook_mode_and_secret_check(start_bot):
     assert "Các lệnh" in text_of(reply)
 
 
+def test_webhook_secret_must_fit_telegram_rules(tmp_path):
+    settings = make_settings(tmp_path, TELEGRAM_BOT_TOKEN="1:x", BOT_WEBHOOK_URL="https://x.example/hook",
+                             BOT_WEBHOOK_SECRET="not allowed: spaces")
+    with pytest.raises(ValueError, match="BOT_WEBHOOK_SECRET"):
+        TelegramChannel(settings, conversation=None)
+
+
 async def test_serve_runs_both_channels_and_the_scheduler_then_stops(emulator_port, tmp_path, caplog):
     fake_zalo = await FakeZaloServer().start()
     zalo_token = fake_zalo.add_bot()

@@ -284,3 +284,11 @@ async def test_webhook_http_details(fake, start_channel):
         assert r.status_code == 200 and r.json() == {"message": "Success"}
     [reply] = await fake.wait_sent("w3", 1)
     assert "Xin chào" in reply["text"]
+
+
+def test_webhook_secret_must_fit_zalo_rules(tmp_path):
+    for secret in ("short", "x" * 257):
+        settings = make_settings(tmp_path, ZALO_BOT_TOKEN="1:x", ZALO_WEBHOOK_URL=WEBHOOK_URL,
+                                 ZALO_WEBHOOK_SECRET=secret)
+        with pytest.raises(ValueError, match="8-256"):
+            ZaloChannel(settings, conversation=None)
