@@ -44,8 +44,16 @@ def task_ref(t: Task) -> TaskRef:
     )
 
 
+def display_quote(t: Task) -> str:
+    """The row or sentence as quoted; a long row drops its 'Mục tiêu' cell, which its whole group shares."""
+    quote = t.quote
+    if t.source_kind == "table_row" and len(quote) > 400:
+        quote = " | ".join(p for p in quote.split(" | ") if not p.startswith("Mục tiêu:"))
+    return quote
+
+
 def task_source(t: Task) -> Source:
-    return Source(document=t.document, locality=t.locality, section=t.section, quote=t.quote)
+    return Source(document=t.document, locality=t.locality, section=t.section, quote=display_quote(t))
 
 
 class Answerer:
@@ -150,7 +158,9 @@ class Answerer:
         if t.note:
             lines.append(f"Lưu ý: {t.note}.")
         lines.append(f"Nguồn: {t.document}, mục “{t.section}”.")
-        lines.append(f"Trích: “{_short(t.quote, 600)}”")
+        quote = display_quote(t)
+        lines.append(f"Trích dòng bảng: “{_short(quote, 600)}”" if t.source_kind == "table_row"
+                     else f"Trích: “{_short(quote, 600)}”")
         if t.lead_inferred and t.inferred_from:
             lines.append(f"Căn cứ phân công: “{_short(t.inferred_from, 300)}”")
         sources = [task_source(t)]
