@@ -1,8 +1,8 @@
 """Shared helpers for the channel tests (imported by test_conversation / test_telegram_e2e / test_zalo).
 
 The index and the real Answerer come from the session fixtures of tests/conftest.py (`built_index`,
-`answerer`: the sample corpus indexed once per test session). Each channel test module has an autouse fixture
-that hands them over with `use_index`; then:
+`answerer`: the sample corpus indexed once per test session). Each channel test module imports the autouse
+fixture `shared_index`, which hands them to the helpers here:
 - `make_settings(tmp_path, **overrides)`: Settings isolated from the environment and `.env`, over that index.
 - `new_conversation(settings, tmp_path)`: a Conversation with the real answerer, its own SQLite file and staff
   registry, so tests never share chat state.
@@ -10,6 +10,8 @@ that hands them over with `use_index`; then:
 from __future__ import annotations
 
 from pathlib import Path
+
+import pytest
 
 from bot.settings import Settings
 
@@ -25,8 +27,10 @@ AMBIGUOUS_UNIT_QUESTION = "Phòng Văn hóa - Xã hội phụ trách những vi�
 _shared: dict = {}
 
 
-def use_index(index_settings: Settings, answerer) -> None:
-    _shared["settings"], _shared["answerer"] = index_settings, answerer
+@pytest.fixture(autouse=True)
+def shared_index(built_index, answerer):
+    """The session's index settings and answerer (tests/conftest.py), for make_settings / new_conversation."""
+    _shared["settings"], _shared["answerer"] = built_index, answerer
 
 
 def shared_data_dir() -> Path:

@@ -18,7 +18,7 @@ from conftest_channels import (
     WHO_LEADS_ASCII,
     make_settings,
     new_conversation,
-    use_index,
+    shared_index,  # noqa: F401 - autouse fixture
     shared_data_dir,
 )
 from handlers import commands
@@ -28,12 +28,6 @@ from handlers.usage_log import user_hash
 from index.textnorm import fold
 
 ADMIN = "900"
-
-
-@pytest.fixture(autouse=True)
-def _shared_index(built_index, answerer):
-    """The session's index and answerer (tests/conftest.py), for conftest_channels' helpers."""
-    use_index(built_index, answerer)
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ from conftest_channels import (
     WHO_LEADS_ASCII,
     make_settings,
     new_conversation,
-    use_index,
+    shared_index,  # noqa: F401 - autouse fixture
 )
 from fake_zalo_server import FakeZaloServer
 from fake_zalo_server import text_update as zalo_text_update
@@ -38,12 +38,6 @@ from handlers.formatting import utf16_len
 
 ADMIN_ID = 900
 EMULATOR_SCRIPT = ROOT / "scripts" / "telegram-emulator.mjs"
-
-
-@pytest.fixture(autouse=True)
-def _shared_index(built_index, answerer):
-    """The session's index and answerer (tests/conftest.py), for conftest_channels' helpers."""
-    use_index(built_index, answerer)
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,7 @@ from conftest_channels import (
     WHO_LEADS_ASCII,
     make_settings,
     new_conversation,
-    use_index,
+    shared_index,  # noqa: F401 - autouse fixture
 )
 from fake_zalo_server import (
     FakeZaloServer,
@@ -33,12 +33,6 @@ from fake_zalo_server import (
 from handlers.formatting import utf16_len
 
 WEBHOOK_URL = "https://bot.example.test/zalo/hook"
-
-
-@pytest.fixture(autouse=True)
-def _shared_index(built_index, answerer):
-    """The session's index and answerer (tests/conftest.py), for conftest_channels' helpers."""
-    use_index(built_index, answerer)
 
 
 @pytest.fixture
