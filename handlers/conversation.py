@@ -57,7 +57,7 @@ class Outgoing:
     chat_id: str
     text: str  # plain text; the adapter escapes and splits it
     buttons: list[list[Button]] = field(default_factory=list)
-    channel: str | None = None  # None: the channel the message came from
+    # Always on the channel the message came from; other channels are reached through `Conversation.senders`.
 
 
 @dataclass
