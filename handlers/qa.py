@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from index.records import Task
 from index.search import SearchIndex
 from index.textnorm import fold, normalize
-from index.units import is_collective, unit_key
+from index.units import is_collective
 
 from .intents import classify, content_query
 from .types import Answer, Choice, Source, TaskRef
@@ -177,8 +177,10 @@ class Answerer:
             return Answer(question=q, text="Bạn muốn hỏi nhiệm vụ của đơn vị nào? Ví dụ: “Phòng Văn hóa - Xã hội "
                           "phụ trách những việc gì?”", found=False, intent="unit_tasks")
         name, key = unit
-        tasks = [t for t in self.index.tasks if (not loc or fold(t.locality) == fold(loc))
-                 and any(unit_key(u, "") == key or unit_key(u, _name(t.locality)) == key for u in t.lead)]
+        # Precomputed (locality, unit) -> tasks map: no scan of every task per question.
+        hits = sorted({i for (l, k), ids in self.index.tasks_by_lead.items()
+                       if k == key and (not loc or l == fold(loc)) for i in ids})
+        tasks = [self.index.tasks[i] for i in hits]
         if not tasks:
             return Answer(question=q, text=f"Các kế hoạch không giao nhiệm vụ chủ trì nào cho {name}"
                           + (f" ({loc})." if loc else "."), found=False, intent="unit_tasks")

@@ -53,6 +53,15 @@ class SearchIndex:
             log.warning("vector index was built with %s; dense search off until re-index", self.vectors.meta)
             self.vectors = None
         self.chunk_locality = np.array([fold(c.locality) for c in self.chunks])
+        self._locality_rows: dict[str, np.ndarray] = {}
+        for loc in set(self.chunk_locality.tolist()):
+            self._locality_rows[loc] = np.flatnonzero(self.chunk_locality == loc)
+        self._matrix = None
+        if self.vectors is not None and self.vectors.meta.get("count", 0) == len(self.chunks):
+            try:
+                self._matrix = self.vectors.index.reconstruct_n(0, len(self.chunks))
+            except RuntimeError:  # an index type that cannot reconstruct: fall back to global search
+                self._matrix = None
         self.chunk_tokens = [set(tokens_for(lexical_text(c))) for c in self.chunks]
         self._df: dict[str, int] = {}
         for toks in self.chunk_tokens:
@@ -61,6 +70,13 @@ class SearchIndex:
         self.tasks: list[Task] = store.load_tasks(self.db)
         self.documents = [dict(r) for r in self.db.query("select * from documents")] if self.db["documents"].exists() else []
         self.units = [dict(r) for r in self.db.query("select * from units")] if self.db["units"].exists() else []
+        self.task_locality = np.array([fold(t.locality) for t in self.tasks])
+        self.tasks_by_lead: dict[tuple[str, str], list[int]] = {}  # (locality, unit key) -> task indices
+        for i, t in enumerate(self.tasks):
+            name = re.sub(r"^(xã|phường|thị trấn)\s+", "", t.locality, flags=re.I)
+            for u in t.lead:
+                for key in {unit_key(u, ""), unit_key(u, name)}:
+                    self.tasks_by_lead.setdefault((fold(t.locality), key), []).append(i)
         self.task_tokens = [set(tokens_for(f"{t.title} {t.output} {t.quote}")) for t in self.tasks]
         self.task_lexical = LexicalIndex.build([f"{t.title} {t.output} {t.quote}" for t in self.tasks] or [""])
         # Task <-> chunk: a task's quote is a chunk's text (a row rendered, or an item)
@@ -99,9 +115,10 @@ class SearchIndex:
     def dense_query(self, question: str) -> str:
         return self.restorer.restore(question) if self.restorer else question
 
-    def _dense_scores(self, question: str, k: int) -> dict[int, float]:
+    def _dense_scores(self, question: str, k: int, locality: str | None = None) -> dict[int, float]:
         if self.vectors is None or self.embedder is None:
             return {}
+        rows = self._locality_rows.get(fold(locality)) if locality else None
         text = self.dense_query(question)
         qv = self._qcache.get(text)
         if qv is None:
@@ -109,6 +126,11 @@ class SearchIndex:
             if len(self._qcache) > 512:  # a small LRU-ish cache: repeated and fallback searches embed once
                 self._qcache.pop(next(iter(self._qcache)))
             self._qcache[text] = qv
+        if rows is not None and self._matrix is not None:
+            # Filter first, rank second: the commune's own passages, scored exactly.
+            sims = self._matrix[rows] @ qv
+            top = np.argsort(-sims)[:k]
+            return {int(rows[i]): float(sims[i]) for i in top}
         scores, ids = self.vectors.search(qv, k)
         return {int(i): float(s) for s, i in zip(scores, ids)}
 
@@ -122,7 +144,7 @@ class SearchIndex:
             mask = self.chunk_locality == fold(locality)
         lex = np.where(mask, lex, -1.0)
         top_lex = [int(i) for i in np.argsort(-lex)[:50] if lex[i] > 0]
-        dense = self._dense_scores(query, 100)
+        dense = self._dense_scores(query, 100, locality)
         top_dense = [i for i, _ in sorted(dense.items(), key=lambda kv: -kv[1]) if mask[i]][:50]
         fused: dict[int, float] = {}
         for rank, i in enumerate(top_lex):
@@ -140,14 +162,14 @@ class SearchIndex:
             return []
         lex = self.task_lexical.scores(query)
         loc_f = fold(locality) if locality else None
+        if loc_f:
+            lex = np.where(self.task_locality == loc_f, lex, -1.0)  # filter first, rank second
         qt = query_tokens(query)
-        dense = self._dense_scores(query, 100) if dense is None else dense
+        dense = self._dense_scores(query, 100, locality) if dense is None else dense
         chunk_rank = {i: r for r, (i, _) in enumerate(sorted(dense.items(), key=lambda kv: -kv[1]))}
         order = [int(i) for i in np.argsort(-lex)[:80] if lex[i] > 0]
         fused: dict[int, float] = {}
         for rank, i in enumerate(order):
-            if loc_f and fold(self.tasks[i].locality) != loc_f:
-                continue
             fused[i] = fused.get(i, 0.0) + 1.0 / (20 + rank)
         for i, t in enumerate(self.tasks):
             ci = self.task_chunk[i]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from .textnorm import fold, normalize
 
@@ -48,6 +49,7 @@ def split_units(cell: str) -> list[str]:
     return [u.strip(" .;:") for u in out if u.strip(" .;:")]
 
 
+@lru_cache(maxsize=65536)
 def unit_key(name: str, locality_name: str = "") -> str:
     """Key under which aliases meet: 'Văn phòng Hội đồng nhân dân và Ủy ban nhân dân xã' ==
     'Văn phòng HĐND-UBND' == 'Văn phòng HĐND và UBND phường'; 'Phòng Văn hoá – Xã hội' == 'VHXH'."""

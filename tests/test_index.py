@@ -68,3 +68,27 @@ def test_hnsw_above_threshold(tmp_path):
     again = VectorIndex.load(tmp_path)
     scores, ids = again.search(v[42], 5)
     assert ids[0] == 42
+
+
+def test_locality_filter_applies_before_ranking(built_index, corpus_copy, tmp_path, settings_factory):
+    """Many other communes with near-identical wording must not push the asked commune's task out of the
+    candidates (the filter comes before the top-k, on the lexical and the dense side)."""
+    src = (corpus_copy / "kh-cchc-2026-xa-hai-hau.txt").read_text(encoding="utf-8")
+    for i in range(30):  # 90 duties that out-score the real plan on a global top-80
+        clone = src.replace("Hải Hậu", f"Vĩnh Phúc {i}") + \
+            "\n\n- Trung tâm phục vụ hành chính công chủ trì công khai tiến độ hồ sơ trên Cổng dịch vụ công quốc gia.\n" * 3
+        (corpus_copy / f"clone-{i}.txt").write_text(clone, encoding="utf-8")
+    data = tmp_path / "data"
+    shutil.copytree(built_index.data_dir, data)
+    settings = settings_factory(data, corpus_dir=corpus_copy)
+    run_index(settings, progress=False)
+    from bot.app import build_answerer
+
+    answerer = build_answerer(settings)
+    hits = answerer.index.search_tasks("cong khai tien do ho so tren cong dich vu cong quoc gia", "xã Hải Hậu", k=5)
+    assert hits and all(answerer.index.tasks[h.index].locality == "xã Hải Hậu" for h in hits)
+    dense = answerer.index._dense_scores("công khai tiến độ hồ sơ", 20, "xã Hải Hậu")
+    assert dense and all(answerer.index.chunks[i].locality == "xã Hải Hậu" for i in dense)
+    ans = answerer.ask("Xã Hải Hậu: ai chủ trì công khai tiến độ hồ sơ trên Cổng dịch vụ công quốc gia?")
+    assert ans.found and ans.sources[0].locality == "xã Hải Hậu"
+    assert "Trung tâm phục vụ hành chính công" in ans.text
