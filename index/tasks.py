@@ -52,6 +52,12 @@ def _task_id(doc_id: str, kind: str, ordinal: int, text: str) -> str:
     return hashlib.sha1(f"{doc_id}|{kind}|{ordinal}|{fold(text)[:80]}".encode()).hexdigest()[:12]
 
 
+def _plan_task(plan: Plan, kind: str, ordinal: int, id_text: str, **fields) -> Task:
+    """A Task carrying its plan's provenance (document, title, locality) and a stable id."""
+    return Task(id=_task_id(plan.doc_id, kind, ordinal, id_text), doc_id=plan.doc_id, document=plan.document,
+                plan_title=plan.title, locality=plan.locality, **fields)
+
+
 def _deadline_fields(text: str, plan: Plan) -> dict:
     d = parse_deadline(text, plan_year=plan.plan_year, plan_period=_period_dates(plan))
     info = d.to_dict()
@@ -116,12 +122,8 @@ def extract_tasks(plan: Plan) -> Extraction:
             area = _area_from_group(row.group) or (areas_of(row.cells.get("goal", "")) or [""])[0]
             title = row.title
             tasks.append(
-                Task(
-                    id=_task_id(plan.doc_id, "row", ordinal, title),
-                    doc_id=plan.doc_id,
-                    document=plan.document,
-                    plan_title=plan.title,
-                    locality=plan.locality,
+                _plan_task(
+                    plan, "row", ordinal, title,
                     area=area,
                     section=" > ".join(x for x in [section.path_label(), row.group] if x),
                     title=title,
@@ -168,12 +170,8 @@ def extract_tasks(plan: Plan) -> Extraction:
             m_dl = _DEADLINE_IN_TEXT.search(item.text)
             dl = _deadline_fields(m_dl.group(0) if m_dl else "", plan)
             tasks.append(
-                Task(
-                    id=_task_id(plan.doc_id, "duty", ordinal, item.text),
-                    doc_id=plan.doc_id,
-                    document=plan.document,
-                    plan_title=plan.title,
-                    locality=plan.locality,
+                _plan_task(
+                    plan, "duty", ordinal, item.text,
                     area=(areas_of(item.text) or [""])[0],
                     section=sec.path_label(),
                     title=item.text,
@@ -228,12 +226,8 @@ def extract_tasks(plan: Plan) -> Extraction:
                 justification = area_leads[area][1]
             m_dl = _DEADLINE_IN_TEXT.search(text)
             tasks.append(
-                Task(
-                    id=_task_id(plan.doc_id, "body", ordinal, text),
-                    doc_id=plan.doc_id,
-                    document=plan.document,
-                    plan_title=plan.title,
-                    locality=plan.locality,
+                _plan_task(
+                    plan, "body", ordinal, text,
                     area=area,
                     section=sec.path_label(),
                     title=text,
@@ -259,12 +253,8 @@ def extract_tasks(plan: Plan) -> Extraction:
             if subject and (looks_like_unit(subject.group(1)) or is_collective(subject.group(1))):
                 lead = _canonical_units([subject.group(1)], registry, loc)
             tasks.append(
-                Task(
-                    id=_task_id(plan.doc_id, "sentence", ordinal, item.text),
-                    doc_id=plan.doc_id,
-                    document=plan.document,
-                    plan_title=plan.title,
-                    locality=plan.locality,
+                _plan_task(
+                    plan, "sentence", ordinal, item.text,
                     area=(areas_of(item.text) or [""])[0],
                     section=sec.path_label(),
                     title=item.text,
