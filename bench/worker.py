@@ -233,8 +233,6 @@ def dense_only_index(index):
     (lexical coverage still gates found / not found, as in the answerer)."""
     import types
 
-    import numpy as np
-
     from index.lexical import query_tokens
     from index.search import Hit
     from index.textnorm import fold
@@ -242,25 +240,26 @@ def dense_only_index(index):
     def search_chunks(self, query, locality=None, k=8, match_query=None, w_lex=1.0, w_dense=0.7):
         if not self.chunks:
             return []
-        mask = np.ones(len(self.chunks), dtype=bool) if not locality else self.chunk_locality == fold(locality)
-        dense = self._dense_scores(query, 100)
-        top = [i for i, _ in sorted(dense.items(), key=lambda kv: -kv[1]) if mask[i]][:50]
-        qt = query_tokens(match_query or query)
-        return [Hit(i, w_dense / (20 + r), self.coverage(qt, self.chunk_tokens[i])) for r, i in enumerate(top)][:k]
+        dense = self._dense_scores(query, 100, locality)
+        if locality:
+            dense = {i: v for i, v in dense.items() if self.chunk_locality[i] == fold(locality)}
+        top = [i for i, _ in sorted(dense.items(), key=lambda kv: -kv[1])][:50]
+        cov = self.coverages(query_tokens(match_query or query), top)
+        return [Hit(i, w_dense / (20 + r), float(cov[r])) for r, i in enumerate(top)][:k]
 
     def search_tasks(self, query, locality=None, k=10, dense=None):
         if not self.tasks:
             return []
         loc_f = fold(locality) if locality else None
-        qt = query_tokens(query)
-        dense = self._dense_scores(query, 100) if dense is None else dense
-        chunk_rank = {i: r for r, (i, _) in enumerate(sorted(dense.items(), key=lambda kv: -kv[1]))}
+        dense = self._dense_scores(query, 100, locality) if dense is None else dense
         fused = {}
-        for i, t in enumerate(self.tasks):
-            ci = self.task_chunk[i]
-            if ci is not None and ci in chunk_rank and (not loc_f or fold(t.locality) == loc_f):
-                fused[i] = 0.7 / (20 + chunk_rank[ci])
-        hits = [Hit(i, s, self.coverage(qt, self.task_tokens[i])) for i, s in fused.items()]
+        for r, (ci, _) in enumerate(sorted(dense.items(), key=lambda kv: -kv[1])):
+            for i in self.chunk_tasks.get(ci, ()):
+                if not loc_f or self.task_locality[i] == loc_f:
+                    fused.setdefault(i, 0.7 / (20 + r))
+        ids = list(fused)
+        cov = self.coverages(query_tokens(query), ids, tasks=True)
+        hits = [Hit(i, fused[i], float(c)) for i, c in zip(ids, cov)]
         hits.sort(key=lambda h: -h.score)
         return hits[:k]
 
@@ -393,8 +392,8 @@ def task_serve(spec: dict) -> dict:
 
 
 def dense_locality_probe(answerer, questions: list[str]) -> dict:
-    """For questions naming a locality: how many of the dense top-100 passages belong to that locality (the
-    answerer filters dense hits by locality *after* the global top-100)."""
+    """For questions naming a locality: how many of a *global* dense top-100 belong to that locality — why the
+    search filters by locality before ranking (SearchIndex scores the commune's own vectors)."""
     from index.textnorm import fold
 
     idx = answerer.index
@@ -410,38 +409,24 @@ def dense_locality_probe(answerer, questions: list[str]) -> dict:
 
 
 def load_breakdown(answerer) -> dict:
-    """Per-load work SearchIndex.__init__ does that could be stored at index time (measured on a sample)."""
-    import random
+    """What a serving process spends loading the index, by phase (each phase run again, on a warm page cache)."""
+    from index import store
+    from index.lexical import LexicalIndex
+    from index.search import SearchIndex
+    from index.vectors import VectorIndex
 
-    from index.chunking import lexical_text
-    from index.lexical import LexicalIndex, tokens_for
-    from index.textnorm import fold
-
-    idx = answerer.index
-    rng = random.Random(3)
-    n = len(idx.chunks)
-    sample = rng.sample(range(n), min(n, 3000))
-    t = time.perf_counter()
-    for i in sample:
-        set(tokens_for(lexical_text(idx.chunks[i])))
-    tok = (time.perf_counter() - t) * n / max(len(sample), 1)
-    m = len(idx.tasks)
-    ts = rng.sample(range(m), min(m, 3000))
-    t = time.perf_counter()
-    texts = [f"{idx.tasks[i].title} {idx.tasks[i].output} {idx.tasks[i].quote}" for i in ts]
-    for x in texts:
-        set(tokens_for(x))
-    task_tok = (time.perf_counter() - t) * m / max(len(ts), 1)
-    t = time.perf_counter()
-    LexicalIndex.build(texts)
-    task_bm25 = (time.perf_counter() - t) * m / max(len(ts), 1)
-    t = time.perf_counter()
-    for i in sample:
-        fold(idx.chunks[i].text)
-    fold_s = (time.perf_counter() - t) * n / max(len(sample), 1)
-    return {"chunk_token_sets_s": round(tok, 2), "task_token_sets_s": round(task_tok, 2),
-            "task_bm25_build_s_est": round(task_bm25 + task_tok, 2), "chunk_text_fold_s": round(fold_s, 2),
-            "note": "extrapolated from a 3,000-item sample; all of it is recomputed on every process start"}
+    d = answerer.index.data_dir
+    db = store.open_db(d / "cchc.db")
+    phases = {}
+    for name, fn in (("sqlite_chunks_s", lambda: store.load_chunks(db)), ("sqlite_tasks_s", lambda: store.load_tasks(db)),
+                     ("bm25_chunks_s", lambda: LexicalIndex.load(d / "bm25")),
+                     ("bm25_tasks_s", lambda: LexicalIndex.load(d / "bm25_tasks")),
+                     ("faiss_s", lambda: VectorIndex.load(d)),
+                     ("whole_search_index_s", lambda: SearchIndex(d, embedder=answerer.index.embedder))):
+        t = time.perf_counter()
+        fn()
+        phases[name] = round(time.perf_counter() - t, 2)
+    return phases
 
 
 def compare_vectors(answerer, spec: dict) -> dict:
@@ -825,37 +810,8 @@ async def _drive(port: int, token: str, n_users: int, per_user: int, questions: 
             "rtt_ms": summary(rtts)}
 
 
-# ------------------------------------------------------------------------------------------------ micro what-ifs
-
-def task_whatif(spec: dict) -> dict:
-    """Measured what-ifs for the lead (nothing in the core is changed): normalize() with a per-word cache."""
-    import functools
-
-    from index import textnorm
-
-    texts = []
-    for p in sorted((ROOT / "corpus").glob("*.txt")):
-        texts += [l for l in p.read_text(encoding="utf-8").splitlines() if l.strip()]
-    texts = texts * int(spec.get("repeat", 3))
-    t = time.perf_counter()
-    base = [textnorm.normalize(x) for x in texts]
-    plain = time.perf_counter() - t
-    orig = textnorm._place_tone
-    textnorm._place_tone = functools.lru_cache(maxsize=65536)(orig)
-    try:
-        t = time.perf_counter()
-        cached = [textnorm.normalize(x) for x in texts]
-        memo = time.perf_counter() - t
-    finally:
-        textnorm._place_tone = orig
-    assert cached == base
-    words = sum(len(x.split()) for x in texts)
-    return {"lines": len(texts), "words": words, "normalize_s": round(plain, 3),
-            "normalize_with_place_tone_lru_s": round(memo, 3), "speedup": round(plain / memo, 2) if memo else None}
-
-
 TASKS = {"build": task_build, "serve": task_serve, "embedder": task_embedder, "reminders": task_reminders,
-         "telegram": task_telegram, "whatif": task_whatif}
+         "telegram": task_telegram}
 
 
 def main(argv: list[str]) -> int:

@@ -39,7 +39,7 @@ ABBREVIATIONS: dict[str, str] = {
 }
 
 _ABBR_RX = re.compile(r"\b(" + "|".join(sorted(map(re.escape, ABBREVIATIONS), key=len, reverse=True)) + r")\b")
-_LONG_RX = {abbr: re.compile(r"\b" + re.escape(long) + r"\b") for abbr, long in ABBREVIATIONS.items()}
+_LONG_RX = {abbr: (long, re.compile(r"\b" + re.escape(long) + r"\b")) for abbr, long in ABBREVIATIONS.items()}
 
 
 def expand(text: str) -> str:
@@ -48,7 +48,7 @@ def expand(text: str) -> str:
     extra: list[str] = []
     for m in _ABBR_RX.finditer(f):
         extra.append(ABBREVIATIONS[m.group(1)])
-    for abbr, rx in _LONG_RX.items():
-        if rx.search(f):
+    for abbr, (long, rx) in _LONG_RX.items():
+        if long in f and rx.search(f):  # substring test first: most texts contain none of them
             extra.append(abbr)
     return f if not extra else f + " | " + " | ".join(extra)

@@ -75,3 +75,8 @@ def passage_text(chunk: Chunk) -> str:
 def lexical_text(chunk: Chunk) -> str:
     """What BM25 indexes: heading (a unit name in 'Tổ chức thực hiện') and the text."""
     return f"{chunk.heading} {chunk.text}"
+
+
+def task_lexical_text(task) -> str:
+    """What the task-side BM25 indexes: the task, its output and the quoted row or sentence."""
+    return f"{task.title} {task.output} {task.quote}"

@@ -24,27 +24,41 @@ def query_tokens(text: str) -> list[str]:
 
 
 class LexicalIndex:
+    """BM25 over a list of texts. Its postings (token -> sorted document ids) double as each document's
+    token set, so coverage and document frequencies need no second tokenization when a process loads."""
+
+    _SORTED_MARK = "postings_sorted"
+
     def __init__(self, retriever, n_docs: int) -> None:
         self._r = retriever
         self.n_docs = n_docs
+        self._indices = retriever.scores["indices"]
+        self._indptr = retriever.scores["indptr"]
 
     @classmethod
     def build(cls, texts: list[str]) -> "LexicalIndex":
+        return cls.from_tokens([tokens_for(t) or ["_"] for t in texts])
+
+    @classmethod
+    def from_tokens(cls, corpus_tokens: list[list[str]]) -> "LexicalIndex":
         import bm25s
 
-        corpus_tokens = [tokens_for(t) or ["_"] for t in texts]
         r = bm25s.BM25(k1=1.2, b=0.75)
         r.index(corpus_tokens, show_progress=False)
-        return cls(r, len(texts))
+        _sort_postings(r.scores)
+        return cls(r, len(corpus_tokens))
 
     def save(self, path: Path) -> None:
         self._r.save(str(path))
+        (Path(path) / self._SORTED_MARK).write_text("1")
 
     @classmethod
-    def load(cls, path: Path) -> "LexicalIndex":
+    def load(cls, path: Path, mmap: bool = False) -> "LexicalIndex":
         import bm25s
 
-        r = bm25s.BM25.load(str(path))
+        r = bm25s.BM25.load(str(path), mmap=mmap, show_progress=False)
+        if not (Path(path) / cls._SORTED_MARK).exists():  # saved by an older version: check once
+            _sort_postings(r.scores)
         return cls(r, int(r.scores["num_docs"]))
 
     def scores(self, query: str) -> np.ndarray:
@@ -55,3 +69,43 @@ class LexicalIndex:
         if not known:
             return np.zeros(self.n_docs, dtype=np.float32)
         return np.asarray(self._r.get_scores(known), dtype=np.float32)
+
+    def _postings(self, token: str) -> np.ndarray | None:
+        v = self._r.vocab_dict.get(token)
+        if v is None or v + 1 >= len(self._indptr):
+            return None
+        return self._indices[self._indptr[v] : self._indptr[v + 1]]
+
+    def df(self, token: str) -> int:
+        """Number of documents containing the token."""
+        post = self._postings(token)
+        return 0 if post is None else len(post)
+
+    def contains(self, tokens: list[str], docs: np.ndarray) -> np.ndarray:
+        """Boolean matrix [token, doc]: does document docs[j] contain tokens[i]? (binary search in postings)"""
+        docs = np.asarray(docs, dtype=np.int64)
+        out = np.zeros((len(tokens), len(docs)), dtype=bool)
+        if not len(docs):
+            return out
+        for i, t in enumerate(tokens):
+            post = self._postings(t)
+            if post is None or not len(post):
+                continue
+            pos = np.searchsorted(post, docs)
+            out[i] = post[np.minimum(pos, len(post) - 1)] == docs
+        return out
+
+
+def _sort_postings(scores: dict) -> None:
+    """Make each token's document ids ascending (bm25s builds them so; older or foreign files may not)."""
+    ind, ptr, data = scores["indices"], scores["indptr"], scores["data"]
+    if not len(ind):
+        return
+    starts = np.zeros(len(ind), dtype=bool)
+    starts[ptr[:-1][ptr[:-1] < len(ind)]] = True
+    if np.all((np.diff(ind.astype(np.int64)) > 0) | starts[1:]):
+        return
+    column = np.repeat(np.arange(len(ptr) - 1), np.diff(ptr))
+    order = np.lexsort((ind, column))
+    scores["indices"] = np.ascontiguousarray(ind[order])
+    scores["data"] = np.ascontiguousarray(data[order])

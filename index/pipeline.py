@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from . import store
-from .chunking import chunk_plan, lexical_text, passage_text
+from .chunking import chunk_plan, lexical_text, passage_text, task_lexical_text
 from .lexical import LexicalIndex
 from .loaders import SUPPORTED, LoadError, load
 from .restore import DiacriticRestorer
@@ -179,6 +179,7 @@ def _build_search_indexes(db, data_dir: Path, chunks, embedder, summary: IndexSu
     lex = LexicalIndex.build([lexical_text(c) for c in chunks] or [""])
     lex.save(data_dir / "bm25")
     (data_dir / "chunk_ids.txt").write_text("\n".join(c.id for c in chunks))
+    _build_task_side(db, data_dir, chunks)
     # Diacritic restorer from the corpus vocabulary (task texts + chunks)
     texts = [c.text for c in chunks] + [c.heading for c in chunks]
     DiacriticRestorer.train(texts).save(data_dir / "restore.json")
@@ -213,6 +214,17 @@ def _build_search_indexes(db, data_dir: Path, chunks, embedder, summary: IndexSu
     dim = embedder.dim
     matrix = np.stack([cached[h] for h in hashes]) if hashes else np.zeros((0, dim), dtype=np.float32)
     VectorIndex.build(matrix, embedder.model_id, exact_max=exact_max).save(data_dir)
+
+
+def _build_task_side(db, data_dir: Path, chunks) -> None:
+    """Task BM25 and task -> chunk links, so a serving process loads them instead of recomputing
+    (at 1,000 plans that recomputation was most of a two-minute cold start)."""
+    tasks = store.load_tasks(db)
+    LexicalIndex.build([task_lexical_text(t) for t in tasks] or [""]).save(data_dir / "bm25_tasks")
+    (data_dir / "task_ids.txt").write_text("\n".join(t.id for t in tasks))
+    text_to_chunk = {fold(c.text): i for i, c in enumerate(chunks)}
+    links = np.array([text_to_chunk.get(fold(t.quote), -1) for t in tasks], dtype=np.int32)
+    np.save(data_dir / "task_chunks.npy", links)
 
 
 def plan_localities(db) -> list[dict]:

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from . import store
-from .chunking import lexical_text
-from .lexical import LexicalIndex, query_tokens, tokens_for
+from .chunking import task_lexical_text
+from .lexical import LexicalIndex, query_tokens
 from .records import Chunk, Task
 from .restore import DiacriticRestorer
 from .textnorm import fold
@@ -31,6 +31,35 @@ class Hit:
     index: int
     score: float
     coverage: float
+
+
+_NONE = np.zeros(0, dtype=np.int64)
+
+
+def _folded(values) -> np.ndarray:
+    """Folded form of each value, folding each distinct value once (localities repeat on every row)."""
+    cache: dict[str, str] = {}
+    out = []
+    for v in values:
+        f = cache.get(v)
+        if f is None:
+            f = cache[v] = fold(v)
+        out.append(f)
+    return np.array(out, dtype=str)
+
+
+def _top(scores: np.ndarray, k: int, rows: np.ndarray | None = None) -> list[int]:
+    """Indices of the k best positive scores, best first; among `rows` only when given (filter first)."""
+    if rows is not None:
+        sub = scores[rows]
+        best = np.argsort(-sub, kind="stable")[:k]
+        return [int(rows[j]) for j in best if sub[j] > 0]
+    if len(scores) > 4 * k:
+        part = np.argpartition(-scores, k)[:k]
+        best = part[np.argsort(-scores[part], kind="stable")]
+    else:
+        best = np.argsort(-scores, kind="stable")[:k]
+    return [int(i) for i in best if scores[i] > 0]
 
 
 class SearchIndex:
@@ -52,36 +81,48 @@ class SearchIndex:
         if self.vectors is not None and not self.vectors.matches(embedder.model_id, embedder.dim):
             log.warning("vector index was built with %s; dense search off until re-index", self.vectors.meta)
             self.vectors = None
-        self.chunk_locality = np.array([fold(c.locality) for c in self.chunks])
+        self.chunk_locality = _folded(c.locality for c in self.chunks)
         self._locality_rows: dict[str, np.ndarray] = {}
         for loc in set(self.chunk_locality.tolist()):
             self._locality_rows[loc] = np.flatnonzero(self.chunk_locality == loc)
-        self._matrix = None
-        if self.vectors is not None and self.vectors.meta.get("count", 0) == len(self.chunks):
-            try:
-                self._matrix = self.vectors.index.reconstruct_n(0, len(self.chunks))
-            except RuntimeError:  # an index type that cannot reconstruct: fall back to global search
-                self._matrix = None
-        self.chunk_tokens = [set(tokens_for(lexical_text(c))) for c in self.chunks]
-        self._df: dict[str, int] = {}
-        for toks in self.chunk_tokens:
-            for t in toks:
-                self._df[t] = self._df.get(t, 0) + 1
+        # The index's own vector storage, viewed without a copy: lets a commune's passages be scored exactly.
+        self._matrix = self.vectors.matrix() if self.vectors is not None else None
+        if self._matrix is not None and len(self._matrix) != len(self.chunks):
+            self._matrix = None
         self.tasks: list[Task] = store.load_tasks(self.db)
         self.documents = [dict(r) for r in self.db.query("select * from documents")] if self.db["documents"].exists() else []
         self.units = [dict(r) for r in self.db.query("select * from units")] if self.db["units"].exists() else []
-        self.task_locality = np.array([fold(t.locality) for t in self.tasks])
+        self.task_locality = _folded(t.locality for t in self.tasks)
+        self._task_rows = {loc: np.flatnonzero(self.task_locality == loc) for loc in set(self.task_locality.tolist())}
         self.tasks_by_lead: dict[tuple[str, str], list[int]] = {}  # (locality, unit key) -> task indices
         for i, t in enumerate(self.tasks):
             name = re.sub(r"^(xã|phường|thị trấn)\s+", "", t.locality, flags=re.I)
             for u in t.lead:
                 for key in {unit_key(u, ""), unit_key(u, name)}:
-                    self.tasks_by_lead.setdefault((fold(t.locality), key), []).append(i)
-        self.task_tokens = [set(tokens_for(f"{t.title} {t.output} {t.quote}")) for t in self.tasks]
-        self.task_lexical = LexicalIndex.build([f"{t.title} {t.output} {t.quote}" for t in self.tasks] or [""])
-        # Task <-> chunk: a task's quote is a chunk's text (a row rendered, or an item)
+                    self.tasks_by_lead.setdefault((self.task_locality[i], key), []).append(i)
+        self.task_lexical, self.task_chunk = self._load_task_side()
+        # chunk -> tasks quoting it, for carrying a passage's dense rank over to its tasks
+        self.chunk_tasks: dict[int, list[int]] = {}
+        for i, ci in enumerate(self.task_chunk):
+            if ci is not None:
+                self.chunk_tasks.setdefault(ci, []).append(i)
+
+    def _load_task_side(self) -> tuple[LexicalIndex, list[int | None]]:
+        """Task BM25 and task -> chunk links as the index command saved them; rebuilt here only when the
+        files are missing or stale (an index from an older version)."""
+        ids_file, bm25_dir, links_file = (self.data_dir / "task_ids.txt", self.data_dir / "bm25_tasks",
+                                          self.data_dir / "task_chunks.npy")
+        if ids_file.exists() and bm25_dir.exists() and links_file.exists():
+            saved = ids_file.read_text().split("\n") if self.tasks else []
+            if saved == [t.id for t in self.tasks]:
+                links = np.load(links_file)
+                return (LexicalIndex.load(bm25_dir),
+                        [int(x) if x >= 0 else None for x in links.tolist()] if self.tasks else [])
+        log.warning("task search files missing or stale in %s: rebuilding them in memory (re-index to save this)",
+                    self.data_dir)
+        lexical = LexicalIndex.build([task_lexical_text(t) for t in self.tasks] or [""])
         text_to_chunk = {fold(c.text): i for i, c in enumerate(self.chunks)}
-        self.task_chunk = [text_to_chunk.get(fold(t.quote)) for t in self.tasks]
+        return lexical, [text_to_chunk.get(fold(t.quote)) for t in self.tasks]
 
     # ---- localities and units -------------------------------------------------------------------
     def localities(self) -> list[str]:
@@ -100,7 +141,7 @@ class SearchIndex:
 
     def idf(self, token: str) -> float:
         n = max(len(self.chunks), 1)
-        df = self._df.get(token, 0)
+        df = self.lexical.df(token) if self.lexical is not None else 0
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
     def coverage(self, q_tokens: list[str], doc_tokens: set[str]) -> float:
@@ -110,6 +151,17 @@ class SearchIndex:
         total = sum(self.idf(t) for t in q_tokens)
         got = sum(self.idf(t) for t in q_tokens if t in doc_tokens)
         return got / total if total else 0.0
+
+    def coverages(self, q_tokens: list[str], ids: list[int], tasks: bool = False) -> np.ndarray:
+        """coverage() of many chunks (or tasks) at once, read from the BM25 postings: no per-document sets."""
+        side = self.task_lexical if tasks else self.lexical
+        if not q_tokens or not ids or side is None:
+            return np.zeros(len(ids))
+        weights = np.array([self.idf(t) for t in q_tokens])
+        total = weights.sum()
+        if not total:
+            return np.zeros(len(ids))
+        return (weights @ side.contains(q_tokens, np.asarray(ids))) / total
 
     # ---- search ---------------------------------------------------------------------------------
     def dense_query(self, question: str) -> str:
@@ -138,21 +190,20 @@ class SearchIndex:
                       match_query: str | None = None, w_lex: float = 1.0, w_dense: float = 0.7) -> list[Hit]:
         if not self.chunks or self.lexical is None:
             return []
-        lex = self.lexical.scores(query)
-        mask = np.ones(len(self.chunks), dtype=bool)
-        if locality:
-            mask = self.chunk_locality == fold(locality)
-        lex = np.where(mask, lex, -1.0)
-        top_lex = [int(i) for i in np.argsort(-lex)[:50] if lex[i] > 0]
+        rows = self._locality_rows.get(fold(locality), _NONE) if locality else None
+        top_lex = _top(self.lexical.scores(query), 50, rows)
         dense = self._dense_scores(query, 100, locality)
-        top_dense = [i for i, _ in sorted(dense.items(), key=lambda kv: -kv[1]) if mask[i]][:50]
+        if rows is not None:  # a global fallback search may return other communes' passages
+            dense = {i: s for i, s in dense.items() if self.chunk_locality[i] == fold(locality)}
+        top_dense = [i for i, _ in sorted(dense.items(), key=lambda kv: -kv[1])][:50]
         fused: dict[int, float] = {}
         for rank, i in enumerate(top_lex):
             fused[i] = fused.get(i, 0.0) + w_lex / (20 + rank)
         for rank, i in enumerate(top_dense):
             fused[i] = fused.get(i, 0.0) + w_dense / (20 + rank)
         qt = query_tokens(match_query or query)
-        hits = [Hit(i, s, self.coverage(qt, self.chunk_tokens[i])) for i, s in fused.items()]
+        ids = list(fused)
+        hits = [Hit(i, fused[i], float(c)) for i, c in zip(ids, self.coverages(qt, ids))]
         hits.sort(key=lambda h: -h.score)
         return hits[:k]
 
@@ -160,22 +211,20 @@ class SearchIndex:
                      dense: dict[int, float] | None = None) -> list[Hit]:
         if not self.tasks:
             return []
-        lex = self.task_lexical.scores(query)
         loc_f = fold(locality) if locality else None
-        if loc_f:
-            lex = np.where(self.task_locality == loc_f, lex, -1.0)  # filter first, rank second
+        rows = self._task_rows.get(loc_f, _NONE) if loc_f else None
+        order = _top(self.task_lexical.scores(query), 80, rows)  # filter first, rank second
         qt = query_tokens(query)
         dense = self._dense_scores(query, 100, locality) if dense is None else dense
-        chunk_rank = {i: r for r, (i, _) in enumerate(sorted(dense.items(), key=lambda kv: -kv[1]))}
-        order = [int(i) for i in np.argsort(-lex)[:80] if lex[i] > 0]
         fused: dict[int, float] = {}
         for rank, i in enumerate(order):
             fused[i] = fused.get(i, 0.0) + 1.0 / (20 + rank)
-        for i, t in enumerate(self.tasks):
-            ci = self.task_chunk[i]
-            if ci is not None and ci in chunk_rank and (not loc_f or fold(t.locality) == loc_f):
-                fused[i] = fused.get(i, 0.0) + 0.7 / (20 + chunk_rank[ci])
-        hits = [Hit(i, s, self.coverage(qt, self.task_tokens[i])) for i, s in fused.items()]
+        for rank, (ci, _) in enumerate(sorted(dense.items(), key=lambda kv: -kv[1])):
+            for i in self.chunk_tasks.get(ci, ()):
+                if not loc_f or self.task_locality[i] == loc_f:
+                    fused[i] = fused.get(i, 0.0) + 0.7 / (20 + rank)
+        ids = list(fused)
+        hits = [Hit(i, fused[i], float(c)) for i, c in zip(ids, self.coverages(qt, ids, tasks=True))]
         hits.sort(key=lambda h: -h.score)
         return hits[:k]
 

@@ -50,6 +50,17 @@ class VectorIndex:
             index.hnsw.efSearch = meta["index"]["efSearch"]
         return cls(index, meta)
 
+    def matrix(self) -> np.ndarray | None:
+        """The stored vectors as a read-only numpy view (no copy), or None for an index that keeps none."""
+        import faiss
+
+        flat = faiss.downcast_index(self.index.storage) if hasattr(self.index, "storage") else self.index
+        if not isinstance(flat, faiss.IndexFlat) or flat.ntotal == 0:
+            return None
+        view = faiss.rev_swig_ptr(flat.get_xb(), flat.ntotal * flat.d).reshape(flat.ntotal, flat.d)
+        view.flags.writeable = False
+        return view
+
     def matches(self, model_id: str, dim: int) -> bool:
         return self.meta.get("model") == model_id and self.meta.get("dim") == dim
 

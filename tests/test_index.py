@@ -92,3 +92,36 @@ def test_locality_filter_applies_before_ranking(built_index, corpus_copy, tmp_pa
     ans = answerer.ask("Xã Hải Hậu: ai chủ trì công khai tiến độ hồ sơ trên Cổng dịch vụ công quốc gia?")
     assert ans.found and ans.sources[0].locality == "xã Hải Hậu"
     assert "Trung tâm phục vụ hành chính công" in ans.text
+
+
+def test_postings_answer_membership_like_tokenizing_again(built_index):
+    """Coverage reads token membership from the BM25 postings; it must equal tokenizing the text again."""
+    from index.chunking import lexical_text, task_lexical_text
+    from index.lexical import tokens_for
+
+    index = SearchIndex(built_index.data_dir)
+    for docs, side, text_of in ((index.chunks, index.lexical, lexical_text),
+                                (index.tasks, index.task_lexical, task_lexical_text)):
+        ids = list(range(0, len(docs), 7))
+        probe = sorted({t for i in ids[:5] for t in tokens_for(text_of(docs[i]))})[:40] + ["khong_co_tu_nay"]
+        got = side.contains(probe, ids)
+        for col, i in enumerate(ids):
+            own = set(tokens_for(text_of(docs[i])))
+            assert [bool(x) for x in got[:, col]] == [t in own for t in probe]
+    assert index.lexical.df("khong_co_tu_nay") == 0
+    assert index.lexical.df("cai_cach") == sum(1 for c in index.chunks if "cai_cach" in tokens_for(lexical_text(c)))
+
+
+def test_task_search_files_rebuilt_in_memory_when_missing(built_index, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(built_index.data_dir, data)
+    q = "ai chủ trì rà soát, phát hiện các thủ tục hành chính ban hành chưa đúng quy định"
+    saved = SearchIndex(data)
+    expected = [(h.index, round(h.score, 6), round(h.coverage, 6)) for h in saved.search_tasks(q, "phường Chơn Thành")]
+    assert expected and saved.task_chunk.count(None) < len(saved.tasks)
+    for name in ("task_ids.txt", "task_chunks.npy"):
+        (data / name).unlink()
+    shutil.rmtree(data / "bm25_tasks")
+    rebuilt = SearchIndex(data)
+    assert rebuilt.task_chunk == saved.task_chunk
+    assert [(h.index, round(h.score, 6), round(h.coverage, 6)) for h in rebuilt.search_tasks(q, "phường Chơn Thành")] == expected

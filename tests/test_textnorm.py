@@ -54,3 +54,30 @@ def test_diacritic_restoration_from_corpus_vocabulary():
     assert r.restore("ai chu tri cai cach the che") == "ai chủ trì cải cách thể chế"
     # half-accented input: accented syllables stay as typed
     assert r.restore("trung tâm phuc vu hanh chinh cong") == "trung tâm phục vụ hành chính công"
+
+
+def _fold_reference(text: str) -> str:
+    """fold() as first written: NFD, drop every combining mark, đ -> d, lower, dashes and spaces folded."""
+    import re
+    import unicodedata
+
+    text = unicodedata.normalize("NFD", text or "")
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
+    text = text.replace("đ", "d").replace("Đ", "D").lower()
+    text = re.sub(r"[\u2010\u2011\u2012\u2013\u2014\u2015\u2212]", "-", text)
+    text = re.sub(r"\s*-\s*", " - ", text)
+    return re.sub(r"[ \t\u00a0\u2000-\u200b\u202f\u3000]+", " ", text).strip()
+
+
+@given(st.text(alphabet=st.sampled_from(list("aăâeêioôơuưyđĐAĂÂHÓÒỎÕỌỨỪỬỮỰ \t-–—\u00a0\u2003\u0301\u0323xyzİ\n")), max_size=40))
+def test_fast_fold_equals_the_reference_definition(text):
+    assert fold(text) == _fold_reference(text)
+
+
+def test_fast_fold_equals_the_reference_on_the_corpus():
+    from pathlib import Path
+
+    lines = [l for p in sorted((Path(__file__).parent.parent / "corpus").rglob("*.txt"))
+             for l in p.read_text(encoding="utf-8").splitlines()]
+    assert len(lines) > 1000
+    assert [fold(l) for l in lines] == [_fold_reference(l) for l in lines]
