@@ -177,9 +177,8 @@ class Answerer:
             return Answer(question=q, text="Bạn muốn hỏi nhiệm vụ của đơn vị nào? Ví dụ: “Phòng Văn hóa - Xã hội "
                           "phụ trách những việc gì?”", found=False, intent="unit_tasks")
         name, key = unit
-        # Precomputed (locality, unit) -> tasks map: no scan of every task per question.
-        hits = sorted({i for (l, k), ids in self.index.tasks_by_lead.items()
-                       if k == key and (not loc or l == fold(loc)) for i in ids})
+        # Precomputed unit -> locality -> tasks map: no scan of every task per question.
+        hits = self.index.tasks_led_by(key, loc)
         tasks = [self.index.tasks[i] for i in hits]
         if not tasks:
             return Answer(question=q, text=f"Các kế hoạch không giao nhiệm vụ chủ trì nào cho {name}"

@@ -100,6 +100,21 @@ class SearchIndex:
             for u in t.lead:
                 for key in {unit_key(u, ""), unit_key(u, name)}:
                     self.tasks_by_lead.setdefault((self.task_locality[i], key), []).append(i)
+        # lookups a question needs, folded once here rather than per question (1,000 communes x 7 units)
+        self._localities = sorted({d["locality"] for d in self.documents if d.get("locality")})
+        self._locality_names = [(loc, fold(re.sub(r"^(xã|phường|thị trấn)\s+", "", loc, flags=re.I)))
+                                for loc in self._localities]
+        self._units_by_locality: dict[str, list[tuple[str, str]]] = {}
+        for u in self.units:
+            if len(u["key"]) >= 6:
+                self._units_by_locality.setdefault(fold(u["locality"]), []).append((u["name"], u["key"]))
+        self._all_units = [x for rows in self._units_by_locality.values() for x in rows]
+        if len(self._units_by_locality) > 1:  # keep the table's order across localities, as a scan would
+            order = {(u["name"], u["key"]): n for n, u in reversed(list(enumerate(self.units)))}
+            self._all_units.sort(key=lambda x: order.get(x, 0))
+        self._leads_by_key: dict[str, dict[str, list[int]]] = {}  # unit key -> locality -> task indices
+        for (loc_f, key), ids in self.tasks_by_lead.items():
+            self._leads_by_key.setdefault(key, {})[loc_f] = ids
         self.task_lexical, self.task_chunk = self._load_task_side()
         # chunk -> tasks quoting it, for carrying a passage's dense rank over to its tasks
         self.chunk_tasks: dict[int, list[int]] = {}
@@ -126,14 +141,13 @@ class SearchIndex:
 
     # ---- localities and units -------------------------------------------------------------------
     def localities(self) -> list[str]:
-        return sorted({d["locality"] for d in self.documents if d.get("locality")})
+        return list(self._localities)
 
     def detect_locality(self, question: str) -> str | None:
         """The locality named in the question (with or without 'xã'/'phường', with or without diacritics)."""
         f = " " + re.sub(r"[^a-z0-9 ]", " ", fold(question)) + " "
         best = None
-        for loc in self.localities():
-            name = fold(re.sub(r"^(xã|phường|thị trấn)\s+", "", loc, flags=re.I))
+        for loc, name in self._locality_names:
             if name and f" {name} " in f:
                 if best is None or len(name) > len(best[1]):
                     best = (loc, name)
@@ -234,12 +248,15 @@ class SearchIndex:
         qf = " " + re.sub(r"[^a-z0-9 ]", " ", unit_key(question)) + " "
         qf = re.sub(r"\s+", " ", qf)
         best = None
-        for u in self.units:
-            if locality and fold(u["locality"]) != fold(locality):
-                continue
-            key = u["key"]
-            if len(key) < 6:
-                continue
+        candidates = self._units_by_locality.get(fold(locality), []) if locality else self._all_units
+        for name, key in candidates:
             if f" {key} " in qf and (best is None or len(key) > len(best[1])):
-                best = (u["name"], key)
+                best = (name, key)
         return best
+
+    def tasks_led_by(self, key: str, locality: str | None = None) -> list[int]:
+        """Indices of the tasks a unit (by key) leads, in one locality or in all, in task order."""
+        by_loc = self._leads_by_key.get(key, {})
+        if locality:
+            return sorted(set(by_loc.get(fold(locality), [])))
+        return sorted({i for ids in by_loc.values() for i in ids})
