@@ -113,6 +113,8 @@ def cmd_index(settings: Settings, args) -> int:
         return 0
     print(f"Đã lập chỉ mục {s.files} tệp trong {s.seconds:.1f} giây: {s.plans} kế hoạch, {s.catalogues} danh mục TTHC, "
           f"{s.chunks} đoạn, {s.tasks} nhiệm vụ, {s.procedures} thủ tục.")
+    if s.unchanged:
+        print(f"{s.unchanged} kế hoạch không thay đổi từ lần trước: giữ nguyên, không phân tích lại.")
     print(f"Nhúng mới {s.embedded} đoạn, dùng lại {s.reused} đoạn đã nhúng.")
     for p in s.per_plan:
         print(f"  - {p['document']} ({p['locality']}): {p['tasks']} nhiệm vụ, {p['units']} đơn vị, "

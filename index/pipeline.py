@@ -6,6 +6,7 @@ the small BM25 and FAISS files are rebuilt from the cache in seconds.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import time
 from dataclasses import asdict, dataclass, field
@@ -17,7 +18,7 @@ import numpy as np
 from . import store
 from .chunking import chunk_plan, lexical_text, passage_text, task_lexical_text
 from .lexical import LexicalIndex
-from .loaders import SUPPORTED, LoadError, load
+from .loaders import SUPPORTED, LoadError, file_sha, load
 from .restore import DiacriticRestorer
 from .structure import parse_plan
 from .tasks import extract_tasks
@@ -35,6 +36,7 @@ class IndexSummary:
     chunks: int = 0
     tasks: int = 0
     procedures: int = 0
+    unchanged: int = 0  # plans whose file and parser were unchanged: their records were kept, not re-parsed
     embedded: int = 0  # passages embedded in this run
     reused: int = 0  # passages whose embedding came from the cache
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
@@ -44,6 +46,28 @@ class IndexSummary:
 
 def _passage_hash(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+def parser_version() -> str:
+    """Hash of the code that turns a file into records: a change to any of it re-parses every file."""
+    h = hashlib.sha1()
+    for p in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(p.name.encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _known_plans(db, version: str) -> dict[str, dict]:
+    """doc_id -> stored document row, for plans indexed by this parser version (empty after a code change)."""
+    if not db["documents"].exists() or not db["index_meta"].exists():
+        return {}
+    row = db.execute("select value from index_meta where key = 'parser_version'").fetchone()
+    if not row or row[0] != version:
+        return {}
+    cols = {c.name for c in db["documents"].columns}
+    if "stats" not in cols:
+        return {}
+    return {r["doc_id"]: dict(r) for r in db.query("select * from documents where kind = 'plan'")}
 
 
 def discover(corpus_dir: Path) -> list[Path]:
@@ -68,10 +92,22 @@ def build_index(corpus_dir: Path, data_dir: Path, embedder=None, progress: bool 
         procmod = None
     all_procedures = []
     db["skipped"].drop(ignore=True)
+    version = parser_version()
+    known = _known_plans(db, version)
     for path in files:
         summary.files += 1
         if path.suffix.lower() not in SUPPORTED:
             summary.skipped.append((str(path), f"định dạng {path.suffix or '(không đuôi)'} chưa hỗ trợ"))
+            continue
+        prev = _unchanged_plan(path, known)
+        if prev is not None:  # same bytes, same parser: its chunks, tasks and units are already stored
+            seen_docs.add(prev["doc_id"])
+            stats = json.loads(prev["stats"])
+            summary.plans += 1
+            summary.unchanged += 1
+            summary.chunks += prev["n_chunks"]
+            summary.tasks += prev["n_tasks"]
+            summary.per_plan.append(stats)
             continue
         try:
             raw = load(path)
@@ -107,19 +143,20 @@ def build_index(corpus_dir: Path, data_dir: Path, embedder=None, progress: bool 
         store.save_chunks(db, raw.sha, chunks)
         store.save_tasks(db, raw.sha, extraction.tasks)
         _save_units(db, plan, extraction)
-        _save_document(db, raw, kind="plan", title=plan.title, locality=plan.locality,
-                       n_chunks=len(chunks), n_tasks=len(extraction.tasks), plan=plan)
-        seen_docs.add(raw.sha)
-        summary.plans += 1
-        summary.chunks += len(chunks)
-        summary.tasks += len(extraction.tasks)
-        summary.per_plan.append({
+        stats = {
             "document": plan.document, "locality": plan.locality, "tasks": len(extraction.tasks),
             "units": len(extraction.units),
             "dated": sum(1 for t in extraction.tasks if t.due),
             "normalized": sum(1 for t in extraction.tasks if t.deadline_kind != "unspecified"),
             "unspecified": extraction.unspecified_deadlines,
-        })
+        }
+        _save_document(db, raw, kind="plan", title=plan.title, locality=plan.locality,
+                       n_chunks=len(chunks), n_tasks=len(extraction.tasks), plan=plan, stats=stats)
+        seen_docs.add(raw.sha)
+        summary.plans += 1
+        summary.chunks += len(chunks)
+        summary.tasks += len(extraction.tasks)
+        summary.per_plan.append(stats)
     # Forget documents that left the corpus.
     keep = sorted(seen_docs)
     marks = ",".join("?" * len(keep))
@@ -132,6 +169,7 @@ def build_index(corpus_dir: Path, data_dir: Path, embedder=None, progress: bool 
     if summary.skipped:
         db["skipped"].insert_all([{"path": p, "reason": r} for p, r in summary.skipped])
 
+    db["index_meta"].insert({"key": "parser_version", "value": version}, pk="key", replace=True)
     chunks = store.load_chunks(db)
     _build_search_indexes(db, data_dir, chunks, embedder, summary, progress, exact_max)
     summary.seconds = time.perf_counter() - t0
@@ -140,19 +178,32 @@ def build_index(corpus_dir: Path, data_dir: Path, embedder=None, progress: bool 
 
 
 def _json(obj) -> str:
-    import json
-
     return json.dumps(obj, ensure_ascii=False, default=str)
 
 
-def _save_document(db, raw, kind: str, title: str, locality: str, n_chunks: int, n_tasks: int, plan=None) -> None:
+def _unchanged_plan(path: Path, known: dict[str, dict]) -> dict | None:
+    """The stored row of this file when neither its bytes nor the parser changed since it was indexed."""
+    if not known:
+        return None
+    try:
+        sha = file_sha(path)
+    except OSError:
+        return None
+    prev = known.get(sha)
+    if prev is None or prev["document"] != path.name or not prev.get("stats"):
+        return None
+    return prev
+
+
+def _save_document(db, raw, kind: str, title: str, locality: str, n_chunks: int, n_tasks: int, plan=None,
+                   stats: dict | None = None) -> None:
     row = {
         "doc_id": raw.sha, "document": raw.path.name, "path": str(raw.path), "kind": kind, "title": title,
         "locality": locality, "locality_name": plan.locality_name if plan else "",
         "period_start": plan.period[0] if plan and plan.period else None,
         "period_end": plan.period[1] if plan and plan.period else None,
         "issue_date": plan.issue_date if plan else None,
-        "n_chunks": n_chunks, "n_tasks": n_tasks,
+        "n_chunks": n_chunks, "n_tasks": n_tasks, "stats": _json(stats) if stats is not None else None,
         "indexed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     if db["documents"].exists():

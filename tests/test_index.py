@@ -11,12 +11,18 @@ def test_incremental_reindex_embeds_only_changed_passages(built_index, corpus_co
     data = tmp_path / "data"
     shutil.copytree(built_index.data_dir, data)
     settings = settings_factory(data, corpus_dir=corpus_copy)
+    before = SearchIndex(data)
     s1 = run_index(settings, progress=False)
     assert s1.embedded == 0 and s1.reused == s1.chunks > 500
+    assert s1.unchanged == s1.plans == 5  # same bytes, same parser: kept, not re-parsed
+    after = SearchIndex(data)
+    assert [t.id for t in after.tasks] == [t.id for t in before.tasks]
+    assert [c.id for c in after.chunks] == [c.id for c in before.chunks]
     target = corpus_copy / "kh-cchc-2026-xa-hai-hau.txt"
     target.write_text(target.read_text(encoding="utf-8") + "\n\n- Tổ chức hội nghị tổng kết công tác cải cách hành chính cuối năm.\n",
                       encoding="utf-8")
     s2 = run_index(settings, progress=False)
+    assert s2.unchanged == s2.plans - 1
     assert 1 <= s2.embedded <= 3
     assert s2.reused == s2.chunks - s2.embedded
     index = SearchIndex(data)
@@ -125,3 +131,21 @@ def test_task_search_files_rebuilt_in_memory_when_missing(built_index, tmp_path)
     rebuilt = SearchIndex(data)
     assert rebuilt.task_chunk == saved.task_chunk
     assert [(h.index, round(h.score, 6), round(h.coverage, 6)) for h in rebuilt.search_tasks(q, "phường Chơn Thành")] == expected
+
+
+def test_unchanged_files_are_reparsed_after_a_parser_change(tmp_path, settings_factory):
+    from index import store
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "p.txt").write_text("KẾ HOẠCH\nCải cách hành chính năm 2026 xã An Bình\nI. NHIỆM VỤ\n"
+                                  "- Công an xã chủ trì triển khai Đề án 06, hoàn thành trước ngày 30/6/2026.\n",
+                                  encoding="utf-8")
+    settings = settings_factory(tmp_path / "data", corpus_dir=corpus)
+    first = run_index(settings, progress=False)
+    again = run_index(settings, progress=False)
+    assert (first.unchanged, again.unchanged) == (0, 1)
+    assert again.tasks == first.tasks >= 1 and again.per_plan == first.per_plan
+    db = store.open_db(settings.data_dir / "cchc.db")
+    db["index_meta"].insert({"key": "parser_version", "value": "older-code"}, pk="key", replace=True)
+    assert run_index(settings, progress=False).unchanged == 0
