@@ -29,16 +29,17 @@ class DiacriticRestorer:
 
     @classmethod
     def train(cls, texts: list[str]) -> "DiacriticRestorer":
-        cands: dict[str, Counter] = defaultdict(Counter)
-        bigrams: Counter = Counter()
-        total = 0
+        unigrams: Counter = Counter()
+        pairs: Counter = Counter()
         for text in texts:
             syl = [s.lower() for s in _SYL.findall(normalize(text))]
-            for s in syl:
-                cands[fold(s)][s] += 1
-            bigrams.update(f"{a} {b}" for a, b in zip(syl, syl[1:]))
-            total += len(syl)
-        return cls({k: dict(v) for k, v in cands.items()}, dict(bigrams), total)
+            unigrams.update(syl)
+            pairs.update(zip(syl, syl[1:]))
+        cands: dict[str, dict[str, int]] = defaultdict(dict)
+        for s, c in unigrams.items():  # fold each distinct syllable once, not each occurrence
+            cands[fold(s)][s] = c
+        bigrams = {f"{a} {b}": c for (a, b), c in pairs.items()}
+        return cls(dict(cands), bigrams, sum(unigrams.values()))
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps({"c": self.candidates, "b": self.bigrams, "t": self.total}, ensure_ascii=False))
