@@ -300,9 +300,9 @@ def run_bench(settings, quick: bool = False, out: Path | None = None) -> int:
         locs = _scale_localities(manifest)
         data_dir = work / f"data-{n}"
         sc: dict = {"plans": n, "generate_s": round(gen_s, 2), "corpus_mb": round(manifest["bytes"] / 2**20, 2)}
-        # The incremental re-index re-reads every file (see report); at 1,000 plans it costs a full non-embedding
-        # build again, so it runs only when the budget allows it.
-        incremental = n <= 100
+        # The incremental re-index keeps every unchanged plan's records (no re-parse); it re-builds BM25,
+        # the restorer and FAISS over the whole corpus.
+        incremental = True
         sc["build"] = R.worker(f"build-{n}", {**base_spec, "task": "build", "corpus": str(corpus_dir),
                                               "data_dir": str(data_dir), "fresh": True, "incremental": incremental,
                                               "embedder": f"surrogate:{sample_data}", "throughput_sample": 32 if quick else 64,
@@ -329,25 +329,6 @@ def run_bench(settings, quick: bool = False, out: Path | None = None) -> int:
                                                "data_dir": str(sample_data), "work_dir": str(work / "telegram"),
                                                "users": [10] if quick else [10, 50, 200], "per_user": 2,
                                                "questions": Q.question_set(None, 1)}, timeout=600)
-
-    # ---- optional: incremental at 1,000 plans -------------------------------------------------------
-    if not quick and "1000" in report["scales"]:
-        full_s = _get(report, "scales", "1000", "build", "full", "seconds") or 1e9
-        if R.remaining() > full_s * 1.15 + 30:
-            corpus_dir, data_dir = work / "corpus-1000", work / "data-1000"
-            report["scales"]["1000"]["incremental_run"] = R.worker(
-                "incremental-1000", {**base_spec, "task": "build", "corpus": str(corpus_dir), "data_dir": str(data_dir),
-                                     "fresh": False, "incremental": True, "incremental_only": True,
-                                     "embedder": f"surrogate:{sample_data}"},
-                timeout=max(R.remaining() - 20, 60))
-            inc = report["scales"]["1000"]["incremental_run"]
-            if "error" in inc:
-                R.errors = [e for e in R.errors if not e.startswith("incremental-1000")]
-                report["notes"].append(f"incremental re-index at 1,000 plans stopped by the budget ({inc['error']})")
-        else:
-            report["notes"].append(
-                f"incremental re-index at 1,000 plans not run (needs ~{full_s:.0f} s, {R.remaining():.0f} s of the "
-                "budget left); projected from the 5- and 100-plan ratio")
 
     report["total_s"] = round(R.elapsed(), 1)
     report["machine"]["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
@@ -406,7 +387,7 @@ def render(r: dict) -> str:
             f"{scales[k]['plans']:,}", b.get("chunks"), b.get("tasks"), f"{_fmt(b.get('embedded'))} / {_fmt(b.get('reused'))}",
             b.get("seconds"), b.get("chunks_per_s"),
             ph.get("embedding"), ph.get("parse_extract_store"), ph.get("bm25"), ph.get("restorer"), ph.get("faiss"),
-            (f"{inc.get('seconds')} ({inc.get('embedded')} new)" if inc else "–"),
+            (f"{inc.get('seconds')} ({inc.get('embedded')} new, {inc.get('unchanged_plans', '?')} plans kept)" if inc else "–"),
             _get(scales[k], "build", "size", "total_mb"), thr.get("passages_per_s"),
             (f"{proj / 60:.0f} min" if proj else "–"),
         ])
@@ -513,20 +494,20 @@ def render(r: dict) -> str:
             row = vc.get(label)
             if not row:
                 continue
+            cells = [f"{_fmt(row[key]['ms']['p50'], 2)} ms, {row[key]['recall_at_10']:.3f} "
+                     f"({row[key]['near_recall_at_10']:.3f})"
+                     for key in ("ivf_nprobe4", "ivf_nprobe8", "ivf_nprobe16", "ivf_nprobe32", "hnsw_ef64")]
             rows.append([f"{scales[k]['plans']:,}", vc.get("n_vectors"), label, row["queries"],
-                         f"{_fmt(row['flat_ms']['p50'], 2)} / {_fmt(row['flat_ms']['p95'], 2)}"]
-                        + [f"{_fmt(row[f'hnsw_ef{ef}']['ms']['p50'], 2)} ms, {row[f'hnsw_ef{ef}']['recall_at_10']:.3f}"
-                           + (f" ({row[f'hnsw_ef{ef}']['near_recall_at_10']:.3f})"
-                              if "near_recall_at_10" in row[f"hnsw_ef{ef}"] else "")
-                           for ef in (16, 32, 64, 128)]
-                        + [vc.get("hnsw_build_s") or "(built by the pipeline)"])
+                         f"{_fmt(row['flat_ms']['p50'], 2)} / {_fmt(row['flat_ms']['p95'], 2)}"] + cells
+                        + [vc.get("ivf_build_s"), vc.get("hnsw_build_s")])
     if rows:
-        parts.append("## FAISS exact (flat inner product) vs HNSW (M=32, efConstruction=80)\n\n" + table(
-            ["plans", "vectors", "queries", "n", "exact p50 / p95 ms", "HNSW ef=16: p50, recall@10", "ef=32",
-             "ef=64 (default)", "ef=128", "HNSW build s"], rows)
-            + "\n\nrecall@10: share of HNSW's top 10 scoring at least the exact 10th score; in brackets, within 0.01 "
-              "cosine of it (the synthetic communes share template passages, so the exact top 10 of a question is a "
-              "cluster of near-identical passages from different communes).")
+        parts.append("## FAISS exact (flat inner product) vs IVF-Flat (the pipeline's approximate index) and HNSW\n\n"
+                     + table(["plans", "vectors", "queries", "n", "exact p50 / p95 ms", "IVF nprobe=4: p50, recall@10",
+                              "nprobe=8", "nprobe=16 (default)", "nprobe=32", "HNSW M=32 ef=64", "IVF build s",
+                              "HNSW build s"], rows)
+            + "\n\nrecall@10: share of the approximate top 10 scoring at least the exact 10th score; in brackets, "
+              "within 0.01 cosine of it (the synthetic communes share template passages, so the exact top 10 of a "
+              "question is a cluster of near-identical passages from different communes). IVF: nlist = 4 x sqrt(n).")
 
     # reminders
     rm = r.get("reminders") or {}
