@@ -631,12 +631,17 @@ class Reminders:
         if now < at:
             return []
         rows = []
+        # A staff member's tasks are in their own locality (_roles_of): group once, not scan all per person.
+        by_locality: dict[str, list[TaskInfo]] = {}
+        for t in tasks:
+            by_locality.setdefault(locality_key(t.locality), []).append(t)
         for staff in approved:
             key = f"digest|{today.isoformat()}|{staff.id}"
             if key in existing or (today.isoformat(), staff.id) in self._no_digest:
                 continue
-            items = self._items_for(staff, tasks, done, today, DIGEST_DAYS_AHEAD)
-            ongoing = [t for t in tasks if not t.dated and self._roles_of(staff, t) and (t.id, "") not in done]
+            local = by_locality.get(locality_key(staff.locality), [])
+            items = self._items_for(staff, local, done, today, DIGEST_DAYS_AHEAD)
+            ongoing = [t for t in local if not t.dated and self._roles_of(staff, t) and (t.id, "") not in done]
             if not items and not (ongoing and today.weekday() == 0):
                 self._no_digest.add((today.isoformat(), staff.id))
                 continue

@@ -37,7 +37,7 @@ def now_utc() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=65536)  # called per (staff member, task) when reminders are planned
 def unit_key(name: str) -> str:
     """Folded comparison key of a unit name: case, diacritics, tone placement, dashes and 'và' ignored."""
     f = fold(normalize(name or ""))
@@ -49,6 +49,7 @@ def unit_key(name: str) -> str:
 
 
 @lru_cache(maxsize=4096)
+@lru_cache(maxsize=65536)
 def locality_key(name: str) -> str:
     """'xã Hải Hậu', 'UBND xã Hải Hậu', 'Hai Hau' -> 'hai hau'."""
     f = " ".join(re.findall(r"[a-z0-9]+", fold(normalize(name or ""))))
