@@ -484,7 +484,8 @@ def render(r: dict) -> str:
     if rows:
         parts.append("## Accuracy at scale and the dense side's locality problem\n\n" + table(
             ["plans", "dev questions re-targeted to a synthetic commune (unit-answer kinds)",
-             "dense top-100 passages in the asked commune (mean)", "share of questions with none"], rows))
+             "dense top-100 passages in the asked commune (mean)", "share of questions with none"], rows)
+            + "\n\nA global dense top 100 (the two right columns) holds almost none of the asked commune's passages at 1,000 plans: that is why SearchIndex filters by commune before ranking (lexical scores of the commune's rows, exact scores of its own vectors) rather than filtering a global top-k.")
 
     # vectors
     rows = []
