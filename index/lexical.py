@@ -23,6 +23,17 @@ def query_tokens(text: str) -> list[str]:
     return [t for t in toks if t not in _STOP] or toks
 
 
+def _bm25s():
+    """bm25s, imported lazily; its import sets its own logger to DEBUG ("Building index from tokens" on every
+    build), so put that logger back under the application's level."""
+    import logging
+
+    import bm25s
+
+    logging.getLogger("bm25s").setLevel(max(logging.getLogger().getEffectiveLevel(), logging.INFO))
+    return bm25s
+
+
 class LexicalIndex:
     """BM25 over a list of texts. Its postings (token -> sorted document ids) double as each document's
     token set, so coverage and document frequencies need no second tokenization when a process loads."""
@@ -41,9 +52,7 @@ class LexicalIndex:
 
     @classmethod
     def from_tokens(cls, corpus_tokens: list[list[str]]) -> "LexicalIndex":
-        import bm25s
-
-        r = bm25s.BM25(k1=1.2, b=0.75)
+        r = _bm25s().BM25(k1=1.2, b=0.75)
         r.index(corpus_tokens, show_progress=False)
         _sort_postings(r.scores)
         return cls(r, len(corpus_tokens))
@@ -54,9 +63,7 @@ class LexicalIndex:
 
     @classmethod
     def load(cls, path: Path, mmap: bool = False) -> "LexicalIndex":
-        import bm25s
-
-        r = bm25s.BM25.load(str(path), mmap=mmap, show_progress=False)
+        r = _bm25s().BM25.load(str(path), mmap=mmap, show_progress=False)
         if not (Path(path) / cls._SORTED_MARK).exists():  # saved by an older version: check once
             _sort_postings(r.scores)
         return cls(r, int(r.scores["num_docs"]))
