@@ -47,6 +47,7 @@ import sys
 import time as _time
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Callable, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
@@ -241,10 +242,25 @@ class ReminderConfig:
 
     def at(self, day: date) -> datetime:
         """The UTC instant of the send hour on local ``day``."""
-        return datetime.combine(day, time(self.send_hour), tzinfo=self.tz).astimezone(timezone.utc)
+        return _send_instant(day, self.send_hour, self.tz)
 
     def local_date(self, instant: datetime) -> date:
         return _aware(instant).astimezone(self.tz).date()
+
+
+@lru_cache(maxsize=4096)  # asked once per reminder slot (half a million in a catch-up), for a few dozen days
+def _send_instant(day: date, hour: int, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(hour), tzinfo=tz).astimezone(timezone.utc)
+
+
+@lru_cache(maxsize=64)  # the config is frozen: its offsets once, not once per task occurrence
+def _lead_offsets(cfg: ReminderConfig) -> tuple[int, ...]:
+    return tuple(cfg.lead_offsets())
+
+
+@lru_cache(maxsize=64)
+def _escalation_offsets(cfg: ReminderConfig) -> tuple[int, ...]:
+    return tuple(cfg.escalation_offsets())
 
 
 def _aware(dt: datetime) -> datetime:
@@ -255,6 +271,9 @@ def _iso(dt: datetime) -> str:
     return _aware(dt).astimezone(timezone.utc).isoformat(timespec="seconds")
 
 
+_iso_cached = lru_cache(maxsize=1024)(_iso)  # slot instants and ``now``: a few values shared by many rows
+
+
 def _parse_iso(s: str) -> datetime:
     return _aware(datetime.fromisoformat(s))
 
@@ -263,6 +282,7 @@ def _fmt(d: date) -> str:
     return d.strftime("%d/%m/%Y")
 
 
+@lru_cache(maxsize=16384)  # the same titles recur in many texts of one tick (recipients, digests)
 def _short(s: str, n: int) -> str:
     s = normalize(s or "")
     return s if len(s) <= n else s[: n - 1].rstrip() + "…"
@@ -303,6 +323,20 @@ def occurrence_code(task_id: str, occurrence: str, length: int = 6) -> str:
         h, r = divmod(h, len(_CODE_ALPHABET))
         out.append(_CODE_ALPHABET[r])
     return "".join(out)
+
+
+class _Memo(dict):
+    """``fn(value)`` computed once per distinct value, for the length of one pass."""
+
+    def __init__(self, fn: Callable[[Any], Any]):
+        super().__init__()
+        self.fn = fn
+
+    def __missing__(self, value):
+        out = self[value] = self.fn(value)
+        return out
+
+    __call__ = dict.__getitem__
 
 
 class _NoLock:
@@ -355,12 +389,60 @@ class Slot:
     unit: str
     at: datetime  # UTC
 
-    @property
+    @cached_property  # read several times per slot while planning; a slot is never changed
     def key(self) -> str:
         return f"{self.task.id}|{self.occurrence.isoformat()}|{self.staff.id}|{self.offset_days}"
 
 
 _ROLE_RANK = {"lead": 0, "escalate": 1, "coordinate": 2}
+# Every column a planned row sets (reminders and digests alike; "id" is the table's).
+_OUTBOX_COLUMNS = ("key", "kind", "task_id", "occurrence", "staff_id", "offset_days", "role", "unit", "locality",
+                   "channel", "chat_id", "text", "code", "scheduled_at", "not_before", "status", "attempts",
+                   "last_error", "created_at", "sent_at")
+_OUTBOX_INSERT = (f"insert or ignore into outbox ({', '.join(f'[{c}]' for c in _OUTBOX_COLUMNS)}) "
+                  f"values ({', '.join(f':{c}' for c in _OUTBOX_COLUMNS)})")
+
+
+class _OccurrenceMemo:
+    """Task occurrences in one window, expanded once per distinct deadline: the rows of one template share
+    their Deadline object (``load_tasks``), so 100,000 generated tasks have a handful of expansions."""
+
+    def __init__(self, lo: date, hi: date):
+        self.lo, self.hi = lo, hi
+        self._memo: dict[int, tuple[Deadline, list[date]]] = {}  # keeps the Deadline alive, so its id stays its own
+
+    def __call__(self, task: TaskInfo) -> list[date]:
+        if task.override:
+            return task.occurrences(self.lo, self.hi)
+        hit = self._memo.get(id(task.deadline))
+        if hit is None:
+            hit = self._memo[id(task.deadline)] = (task.deadline, task.occurrences(self.lo, self.hi))
+        return hit[1]
+
+
+class _UnitTasks:
+    """One tick's tasks by (folded locality, unit key) of every unit leading or coordinating them; tasks of a
+    collective unit ("Các cơ quan, đơn vị") by locality. A staff member's roles are only in their own locality
+    and unit or a collective one (``_roles_of``), so a digest reads those tasks instead of all of them."""
+
+    def __init__(self, tasks: list[TaskInfo]):
+        self.tasks = tasks
+        self.by_unit: dict[tuple[str, str], list[int]] = {}
+        self.collective: dict[str, list[int]] = {}
+        for i, t in enumerate(tasks):
+            loc = locality_key(t.locality)
+            for u in (*t.lead, *t.coordinate):
+                bucket = (self.collective.setdefault(loc, []) if is_collective_unit(u)
+                          else self.by_unit.setdefault((loc, unit_key(u)), []))
+                if not bucket or bucket[-1] != i:  # a unit named twice in one task
+                    bucket.append(i)
+
+    def of(self, loc: str, unit: str) -> list[TaskInfo]:
+        """Candidate tasks of unit key ``unit`` in locality key ``loc``, in table order (a superset of the
+        tasks where ``_roles_of`` finds a role: same digests, same order)."""
+        own, shared = self.by_unit.get((loc, unit), []), self.collective.get(loc, [])
+        idx = sorted(set(own).union(shared)) if own and shared else own or shared
+        return [self.tasks[i] for i in idx]
 
 
 # ------------------------------------------------------------------------------------------------ the service
@@ -376,6 +458,7 @@ class Reminders:
         self._no_digest: set[tuple[str, int]] = set()  # (date, staff id): nothing to digest that day
         self._idle_memo: tuple | None = None  # (db version, since, until): plans in between find nothing
         self._pending_codes: dict[str, tuple[str, str]] = {}  # codes named in rows not yet committed
+        self._pending_by_occ: dict[tuple[str, str], str] = {}  # the same, by occurrence
         self._known_codes: dict[tuple[str, str], str] = {}  # committed codes seen by this instance
         self._ensure()
 
@@ -434,6 +517,10 @@ class Reminders:
         overrides = self._overrides()
         out = []
         cache: dict[tuple, TaskInfo] = {}
+        # Plans repeat their title, deadline texts and units over many rows: parse each distinct value once.
+        norm = _Memo(lambda v: normalize(v or ""))
+        units = _Memo(lambda v: tuple(_as_list(v)))
+        deadlines: dict[str, Deadline] = {}
         cur = self.db.conn.execute("select * from tasks")
         keys = [d[0] for d in cur.description]
         for row in cur.fetchall():
@@ -442,15 +529,30 @@ class Reminders:
                 r = dict(zip(keys, row))
                 info = TaskInfo(
                     id=str(r["id"]), title=normalize(r.get("title") or ""),
-                    plan_title=normalize(r.get("plan_title") or ""), locality=r.get("locality") or "",
-                    lead=_as_list(r.get("lead")), coordinate=_as_list(r.get("coordinate")),
-                    deadline_text=normalize(r.get("deadline_text") or ""), deadline=self._deadline_of(r),
+                    plan_title=norm(r.get("plan_title")), locality=r.get("locality") or "",
+                    lead=list(units(r.get("lead"))), coordinate=list(units(r.get("coordinate"))),
+                    deadline_text=norm(r.get("deadline_text")), deadline=self._deadline_memo(r, deadlines),
                 )
             cache[row] = info
             ov = overrides.get(info.id)
             out.append(info if ov == info.override else TaskInfo(**{**info.__dict__, "override": ov}))
         self._task_cache = cache
         return out
+
+    @classmethod
+    def _deadline_memo(cls, r: dict, memo: dict[str, Deadline]) -> Deadline:
+        """``_deadline_of``, one Deadline (frozen) per distinct stored JSON: rows of one template share it, and
+        so do their occurrences (``_OccurrenceMemo``)."""
+        raw = r.get("deadline")
+        if not isinstance(raw, str) or not raw.strip():
+            return cls._deadline_of(r)
+        hit = memo.get(raw)
+        if hit is None:
+            hit = cls._deadline_of(r)
+            if not _as_dict(raw).get("kind"):  # re-parsed from the row's own text and plan: not shareable
+                return hit
+            memo[raw] = hit
+        return hit
 
     @staticmethod
     def _deadline_of(r: dict) -> Deadline:
@@ -490,21 +592,22 @@ class Reminders:
     class _Directory:
         def __init__(self, staff: list[Staff]):
             self.by_loc: dict[str, list[Staff]] = {}
+            self.by_unit: dict[tuple[str, str], list[Staff]] = {}  # same people, same order, by unit key too
             for s in staff:
-                self.by_loc.setdefault(locality_key(s.locality), []).append(s)
+                loc = locality_key(s.locality)
+                self.by_loc.setdefault(loc, []).append(s)
+                self.by_unit.setdefault((loc, unit_key(s.unit)), []).append(s)
 
         def of(self, units: list[str], locality: str) -> list[tuple[Staff, str]]:
-            people = self.by_loc.get(locality_key(locality), [])
+            loc = locality_key(locality)
             out: dict[int, tuple[Staff, str]] = {}
             for u in units:
                 if is_collective_unit(u):
-                    for s in people:
+                    for s in self.by_loc.get(loc, []):
                         out.setdefault(s.id, (s, s.unit))
                 else:
-                    k = unit_key(u)
-                    for s in people:
-                        if unit_key(s.unit) == k:
-                            out.setdefault(s.id, (s, u))
+                    for s in self.by_unit.get((loc, unit_key(u)), []):
+                        out.setdefault(s.id, (s, u))
             return list(out.values())
 
     def _roles_of(self, staff: Staff, task: TaskInfo) -> str | None:
@@ -522,16 +625,20 @@ class Reminders:
                snoozes: list[tuple[datetime, datetime]]) -> list[Slot]:
         cfg = self.cfg
         slots: dict[str, Slot] = {}
+        prefix = f"{task.id}|{occ.isoformat()}|"
 
-        def add(staff: Staff, unit: str, offset: int, role: str, at: datetime | None = None):
-            s = Slot(task, occ, staff, offset, role, unit, at or cfg.at(occ - timedelta(days=offset)))
-            cur = slots.get(s.key)
+        def add(staff: Staff, unit: str, offset: int, role: str):
+            key = f"{prefix}{staff.id}|{offset}"  # Slot.key, known before a slot is built for it
+            cur = slots.get(key)
             if cur is None or _ROLE_RANK[role] < _ROLE_RANK[cur.role]:
-                slots[s.key] = s
+                s = Slot(task, occ, staff, offset, role, unit, cfg.at(occ - timedelta(days=offset)))
+                s.key = key  # fills the cached property
+                slots[key] = s
 
         leads = directory.of(task.lead, task.locality)
+        lead_offsets = _lead_offsets(cfg)
         for staff, unit in leads:
-            for off in cfg.lead_offsets():
+            for off in lead_offsets:
                 add(staff, unit, off, "lead")
         if cfg.notify_coordinators:
             for staff, unit in directory.of(task.coordinate, task.locality):
@@ -542,7 +649,7 @@ class Reminders:
             for staff, unit in directory.of(focal_units, task.locality):
                 if staff.id in lead_ids:  # the focal unit leads this task itself: no escalation to itself
                     continue
-                for off in cfg.escalation_offsets():
+                for off in _escalation_offsets(cfg):
                     add(staff, unit, off, "escalate")
         out = list(slots.values())
         for snoozed_at, until in snoozes:
@@ -578,15 +685,20 @@ class Reminders:
         # Snoozed occurrences older than the window still matter while their snooze is recent.
         extra = {k for k, v in snoozes.items() if k[1] and max(u for _, u in v) >= cfg.at(lo)}
         key_lo = min([lo, *(date.fromisoformat(o) for _, o in extra)])
+        extra_by_task: dict[str, set[date]] = {}
+        for task_id, o in extra:
+            extra_by_task.setdefault(task_id, set()).add(date.fromisoformat(o))
         existing = {r["key"] for r in self._q(
             "select key from outbox where (kind != 'digest' and occurrence >= ?) or (kind = 'digest' and occurrence = ?)",
             [key_lo.isoformat(), today.isoformat()])}
         send, superseded = [], []
         midnight = datetime.combine(today + timedelta(days=1), time(0), tzinfo=cfg.tz).astimezone(timezone.utc)
         next_due = min(midnight, cfg.at(today) if now < cfg.at(today) else cfg.at(today + timedelta(days=1)))
+        occurrences_in = _OccurrenceMemo(lo, hi)
+        texts: dict[tuple, str] = {}
         for task in tasks:
-            occs = set(task.occurrences(lo, hi))
-            occs |= {date.fromisoformat(o) for (t, o) in extra if t == task.id}
+            occs = set(occurrences_in(task))
+            occs |= extra_by_task.get(task.id, set())
             for occ in sorted(occs):
                 if (task.id, occ.isoformat()) in done:
                     continue
@@ -605,23 +717,31 @@ class Reminders:
                     live = group[-1]  # the latest slot that is due: the only one a catch-up sends
                     if live.key in existing:
                         continue
-                    send.append(self._row(live, now, "pending"))
-                    superseded += [self._row(s, now, "superseded") for s in group[:-1] if s.key not in existing]
+                    send.append(self._row(live, now, "pending", texts))
+                    superseded += [self._row(s, now, "superseded", texts) for s in group[:-1] if s.key not in existing]
         send += self._plan_digests(now, tasks, approved, done, existing)
         self._idle_memo = None if (send or superseded) else (version, now, next_due)
         return send, superseded
 
-    def _row(self, s: Slot, now: datetime, status: str) -> dict:
-        code = self.code_for(s.task.id, s.occurrence.isoformat())
-        today = self.cfg.local_date(now)
-        text = reminder_text(s.task, s.occurrence, today, s.role, s.unit, code)
+    def _row(self, s: Slot, now: datetime, status: str, texts: dict[tuple, str] | None = None) -> dict:
+        """The outbox row of a slot. ``texts``: one plan's texts so far; a catch-up writes the same text for
+        every recipient of one unit and role, whatever the offset (the text reads today, not the slot's day)."""
+        occ = s.occurrence.isoformat()
+        code = self.code_for(s.task.id, occ)
+        texts = {} if texts is None else texts
+        text_key = (id(s.task), occ, s.role, s.unit, code)  # the plan holds its tasks: no id is reused meanwhile
+        text = texts.get(text_key)
+        if text is None:
+            text = texts[text_key] = reminder_text(s.task, s.occurrence, self.cfg.local_date(now), s.role, s.unit,
+                                                   code)
+        at = _iso_cached(s.at)
         return {
             "key": s.key, "kind": "reminder" if s.role == "lead" else s.role, "task_id": s.task.id,
-            "occurrence": s.occurrence.isoformat(), "staff_id": s.staff.id, "offset_days": s.offset_days,
+            "occurrence": occ, "staff_id": s.staff.id, "offset_days": s.offset_days,
             "role": s.role, "unit": s.unit, "locality": s.task.locality, "channel": s.staff.channel,
-            "chat_id": s.staff.chat_id, "text": text, "code": code, "scheduled_at": _iso(s.at),
-            "not_before": _iso(s.at), "status": status, "attempts": 0, "last_error": None,
-            "created_at": _iso(now), "sent_at": None, "_title": s.task.title,
+            "chat_id": s.staff.chat_id, "text": text, "code": code, "scheduled_at": at,
+            "not_before": at, "status": status, "attempts": 0, "last_error": None,
+            "created_at": _iso_cached(now), "sent_at": None, "_title": s.task.title,
         }
 
     def _plan_digests(self, now, tasks, approved, done, existing) -> list[dict]:
@@ -631,38 +751,51 @@ class Reminders:
         if now < at:
             return []
         rows = []
-        # A staff member's tasks are in their own locality (_roles_of): group once, not scan all per person.
-        by_locality: dict[str, list[TaskInfo]] = {}
-        for t in tasks:
-            by_locality.setdefault(locality_key(t.locality), []).append(t)
+        unit_tasks = _UnitTasks(tasks)  # grouped once per tick, not scanned per person
+        occurrences_in = _OccurrenceMemo(today - timedelta(days=DIGEST_OVERDUE_DAYS),
+                                         today + timedelta(days=DIGEST_DAYS_AHEAD))
+        # Items and undated tasks depend on the person only through (locality key, unit key) (_roles_of), the
+        # text also through the unit and locality as they wrote them: each is built once per distinct value.
+        found: dict[tuple[str, str], tuple[list[dict], list[TaskInfo]]] = {}
+        texts: dict[tuple, str] = {}
         for staff in approved:
             key = f"digest|{today.isoformat()}|{staff.id}"
             if key in existing or (today.isoformat(), staff.id) in self._no_digest:
                 continue
-            local = by_locality.get(locality_key(staff.locality), [])
-            items = self._items_for(staff, local, done, today, DIGEST_DAYS_AHEAD)
-            ongoing = [t for t in local if not t.dated and self._roles_of(staff, t) and (t.id, "") not in done]
+            group = (locality_key(staff.locality), unit_key(staff.unit))
+            if group not in found:
+                local = unit_tasks.of(*group)
+                items = self._items_for(staff, local, done, today, DIGEST_DAYS_AHEAD, occurrences_in)
+                ongoing = [t for t in local if not t.dated and self._roles_of(staff, t) and (t.id, "") not in done]
+                found[group] = (items, ongoing)
+            items, ongoing = found[group]
             if not items and not (ongoing and today.weekday() == 0):
                 self._no_digest.add((today.isoformat(), staff.id))
                 continue
+            text_key = (group, staff.unit, staff.locality)
+            if text_key not in texts:
+                texts[text_key] = digest_text(staff, today, items, ongoing)
             rows.append({
                 "key": key, "kind": "digest", "task_id": "", "occurrence": today.isoformat(), "staff_id": staff.id,
                 "offset_days": 0, "role": "digest", "unit": staff.unit, "locality": staff.locality,
                 "channel": staff.channel, "chat_id": staff.chat_id,
-                "text": digest_text(staff, today, items, ongoing), "code": "", "scheduled_at": _iso(at),
+                "text": texts[text_key], "code": "", "scheduled_at": _iso(at),
                 "not_before": _iso(at), "status": "pending", "attempts": 0, "last_error": None,
                 "created_at": _iso(now), "sent_at": None,
             })
         return rows
 
-    def _items_for(self, staff: Staff, tasks: list[TaskInfo], done, today: date, days: int) -> list[dict]:
+    def _items_for(self, staff: Staff, tasks: list[TaskInfo], done, today: date, days: int,
+                   occurrences_in: _OccurrenceMemo | None = None) -> list[dict]:
         lo, hi = today - timedelta(days=DIGEST_OVERDUE_DAYS), today + timedelta(days=days)
+        if occurrences_in is None or (occurrences_in.lo, occurrences_in.hi) != (lo, hi):
+            occurrences_in = _OccurrenceMemo(lo, hi)
         items = []
         for t in tasks:
             role = self._roles_of(staff, t)
             if not role or not t.dated:
                 continue
-            for occ in t.occurrences(lo, hi):
+            for occ in occurrences_in(t):
                 if (t.id, occ.isoformat()) in done:
                     continue
                 items.append({
@@ -676,7 +809,8 @@ class Reminders:
     # ---------------------------------------------------------------- codes
     def code_for(self, task_id: str, occurrence: str, store: bool = True) -> str:
         """The short code (mã) of one task occurrence, stable: a hash, lengthened on a collision."""
-        known = self._known_codes.get((task_id, occurrence))
+        # A plan names one occurrence in many rows: once it holds a code (committed or about to be), reuse it.
+        known = self._known_codes.get((task_id, occurrence)) or self._pending_by_occ.get((task_id, occurrence))
         if known:
             return known
         for length in (6, 8, 10, 12):
@@ -689,15 +823,23 @@ class Reminders:
                 self._known_codes[(task_id, occurrence)] = code
             elif store:
                 self._pending_codes[code] = (task_id, occurrence)
+                self._pending_by_occ[(task_id, occurrence)] = code
             return code
         raise RuntimeError("code space exhausted")  # pragma: no cover
 
-    def _flush_codes(self) -> None:
+    def _forget_pending_codes(self) -> None:
+        self._pending_codes.clear()
+        self._pending_by_occ.clear()
+
+    def _flush_codes(self) -> dict[tuple[str, str], str]:
+        """Write the pending codes (in the caller's transaction); returns them by occurrence."""
+        flushed = dict(self._pending_by_occ)
         if self._pending_codes:
-            self.db["reminder_codes"].insert_all(
-                [{"code": c, "task_id": t, "occurrence": o} for c, (t, o) in self._pending_codes.items()],
-                pk="code", ignore=True)
-            self._pending_codes.clear()
+            self.db.conn.executemany(
+                "insert or ignore into reminder_codes (code, task_id, occurrence) values (?, ?, ?)",
+                [(c, t, o) for c, (t, o) in self._pending_codes.items()])
+            self._forget_pending_codes()
+        return flushed
 
     def resolve_code(self, code: str) -> tuple[str, str] | None:
         rows = list(self.db.query("select task_id, occurrence from reminder_codes where code = ?",
@@ -709,16 +851,23 @@ class Reminders:
         """Write every due, not-yet-queued slot as 'pending' (and missed older ones as 'superseded')."""
         now = _aware(now)
         send, superseded = self.plan(now)
-        rows = [{k: v for k, v in r.items() if not k.startswith("_")} for r in send + superseded]
         with self.db.conn:
-            if rows:
-                self.db["outbox"].insert_all(rows, pk="id", ignore=True)
-            self._flush_codes()
+            self._insert_outbox(send + superseded)
+            flushed = self._flush_codes()
             # The look-back of the next tick starts at the local date of the last tick: written once a day.
             last = self._state("last_tick")
             if not last or self.cfg.local_date(_parse_iso(last)) < self.cfg.local_date(now):
                 self.db["reminder_state"].upsert({"key": "last_tick", "value": _iso(now)}, pk="key")
+        # Committed: the next plans need not read these codes back one query at a time.
+        self._known_codes.update(flushed)
         return len(send)
+
+    def _insert_outbox(self, rows: list[dict]) -> None:
+        """INSERT OR IGNORE the planned rows in order, inside the caller's transaction. Straight executemany:
+        every value is already a str, int or None, so sqlite-utils' per-value conversion only cost time (a
+        catch-up writes 100,000s of rows). Named parameters: a row's other keys ("_title") are not read."""
+        if rows:
+            self.db.conn.executemany(_OUTBOX_INSERT, rows)
 
     def _quiet_until(self, staff: Staff, now: datetime) -> datetime | None:
         """End of the staff member's quiet hours when ``now`` falls inside them, else None."""
@@ -885,7 +1034,7 @@ class Reminders:
                 }
             if str(staff.chat_id) not in e["recipients"]:
                 e["recipients"].append(str(staff.chat_id))
-        self._pending_codes.clear()
+        self._forget_pending_codes()
         return sorted(out.values(), key=lambda e: (e["due"], e["task_id"], -e["offset_days"], e["unit"]))
 
     # ---------------------------------------------------------------- staff actions
