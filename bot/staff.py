@@ -48,7 +48,6 @@ def unit_key(name: str) -> str:
     return _WITH_OTHERS.sub("", key).strip() or key
 
 
-@lru_cache(maxsize=4096)
 @lru_cache(maxsize=65536)
 def locality_key(name: str) -> str:
     """'xã Hải Hậu', 'UBND xã Hải Hậu', 'Hai Hau' -> 'hai hau'."""
