@@ -133,34 +133,22 @@ def task_build(spec: dict) -> dict:
     timers = {}
 
     # Phase timers around the pipeline's own calls (the core code is not changed; its names are wrapped here).
-    class TLex(LexicalIndex):
-        @classmethod
-        def build(cls, texts):
+    def timed(base, method: str, phase: str):
+        """A subclass of `base` whose classmethod `method` adds its wall time to timers[phase]."""
+        original = getattr(base, method).__func__
+
+        def wrapper(cls, *args, **kwargs):
             t0 = time.perf_counter()
             try:
-                return LexicalIndex.build.__func__(cls, texts)
+                return original(cls, *args, **kwargs)
             finally:
-                timers["bm25"] = timers.get("bm25", 0.0) + time.perf_counter() - t0
+                timers[phase] = timers.get(phase, 0.0) + time.perf_counter() - t0
 
-    class TVec(VectorIndex):
-        @classmethod
-        def build(cls, vectors, model_id, exact_max=50_000):
-            t0 = time.perf_counter()
-            try:
-                return VectorIndex.build.__func__(cls, vectors, model_id, exact_max=exact_max)
-            finally:
-                timers["faiss"] = timers.get("faiss", 0.0) + time.perf_counter() - t0
+        return type(f"Timed{base.__name__}", (base,), {method: classmethod(wrapper)})
 
-    class TRes(DiacriticRestorer):
-        @classmethod
-        def train(cls, texts):
-            t0 = time.perf_counter()
-            try:
-                return DiacriticRestorer.train.__func__(cls, texts)
-            finally:
-                timers["restorer"] = timers.get("restorer", 0.0) + time.perf_counter() - t0
-
-    pipeline.LexicalIndex, pipeline.VectorIndex, pipeline.DiacriticRestorer = TLex, TVec, TRes
+    pipeline.LexicalIndex = timed(LexicalIndex, "build", "bm25")
+    pipeline.VectorIndex = timed(VectorIndex, "build", "faiss")
+    pipeline.DiacriticRestorer = timed(DiacriticRestorer, "train", "restorer")
     embed_timer = None
     if embedder is not None:
         embed_timer = Timed(embedder.embed_passages)
@@ -691,45 +679,33 @@ def task_telegram(spec: dict) -> dict:
 
 async def _telegram(spec: dict) -> dict:
     import secrets
-    import shutil
-    import subprocess
-    import threading
-
-    import httpx
+    from contextlib import ExitStack
 
     from bot.app import build_answerer
     from bot.staff import StaffRegistry
     from bot.telegram_app import TelegramChannel
     from handlers.conversation import Conversation
 
-    node = shutil.which("node")
-    script = ROOT / "scripts" / "telegram-emulator.mjs"
-    if not node or not script.exists() or not (ROOT / "node_modules" / "telegram-test-api").is_dir():
-        return {"skipped": "Telegram emulator launcher or node_modules missing"}
-    proc = subprocess.Popen([node, str(script), "--port", "0"], cwd=ROOT, stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, text=True)
-    line: list[str] = []
-    reader = threading.Thread(target=lambda: line.append(proc.stdout.readline()), daemon=True)
-    reader.start()
-    reader.join(30)
-    if not line or not line[0].startswith("PORT "):
-        proc.kill()
-        return {"skipped": f"emulator did not start: {line!r}"}
-    port = int(line[0].split()[1])
-    results = {"emulator": "scripts/telegram-emulator.mjs (telegram-test-api 4.2.1)", "levels": []}
-    work = Path(spec["work_dir"])
-    work.mkdir(parents=True, exist_ok=True)
-    questions = [q for _, q in spec["questions"]]
-    answerer = build_answerer(make_settings(spec))
+    from .emulator import running_emulator
 
-    class NoCache(dict):  # every question pays its query embedding, as distinct real questions would
-        def __setitem__(self, key, value):
-            pass
+    with ExitStack() as stack:
+        try:
+            port = stack.enter_context(running_emulator())
+        except RuntimeError as exc:
+            return {"skipped": f"Telegram emulator: {exc}"}
+        results = {"emulator": "scripts/telegram-emulator.mjs (telegram-test-api 4.2.1)", "levels": []}
+        work = Path(spec["work_dir"])
+        work.mkdir(parents=True, exist_ok=True)
+        questions = [q for _, q in spec["questions"]]
+        answerer = build_answerer(make_settings(spec))
 
-    if isinstance(getattr(answerer.index, "_qcache", None), dict):
-        answerer.index._qcache = NoCache()
-    results["query_cache"] = "disabled"
-    try:
+        class NoCache(dict):  # every question pays its query embedding, as distinct real questions would
+            def __setitem__(self, key, value):
+                pass
+
+        if isinstance(getattr(answerer.index, "_qcache", None), dict):
+            answerer.index._qcache = NoCache()
+        results["query_cache"] = "disabled"
         for n_users in spec["users"]:
             token = f"{secrets.randbelow(10**9)}:{secrets.token_urlsafe(24)}"
             settings = make_settings({**spec, "settings": {
@@ -748,12 +724,6 @@ async def _telegram(spec: dict) -> dict:
             finally:
                 await channel.stop()
                 conversation.close()
-    finally:
-        proc.stdin.close()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
     results["rss_mb"] = proc_status()
     return results
 

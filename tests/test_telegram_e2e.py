@@ -10,16 +10,14 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-import shutil
 import socket
-import subprocess
-import threading
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+from bench import emulator
 from bot.serve import serve
 from bot.telegram_app import TelegramChannel
 from conftest_channels import (
@@ -37,29 +35,14 @@ from fake_zalo_server import text_update as zalo_text_update
 from handlers.formatting import utf16_len
 
 ADMIN_ID = 900
-EMULATOR_SCRIPT = ROOT / "scripts" / "telegram-emulator.mjs"
 
 
 @pytest.fixture(scope="session")
 def emulator_port():
-    node = shutil.which("node")
-    assert node, "Node.js is required for the Telegram end-to-end tests"
-    assert (ROOT / "node_modules" / "telegram-test-api").is_dir(), "run `npm ci` first (make test does)"
-    proc = subprocess.Popen([node, str(EMULATOR_SCRIPT), "--port", "0"], cwd=ROOT, stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, text=True)
-    line: list[str] = []
-    reader = threading.Thread(target=lambda: line.append(proc.stdout.readline()), daemon=True)
-    reader.start()
-    reader.join(30)
-    if not line or not line[0].startswith("PORT "):
-        proc.kill()
-        raise RuntimeError(f"the emulator did not start: {line!r}")
-    yield int(line[0].split()[1])
-    proc.stdin.close()  # the launcher exits when stdin closes
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    reason = emulator.missing()
+    assert reason is None, f"the Telegram end-to-end tests need the emulator: {reason}"
+    with emulator.running_emulator() as port:
+        yield port
 
 
 def free_port() -> int:
