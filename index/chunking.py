@@ -7,6 +7,7 @@ import hashlib
 from .records import Chunk
 from .structure import Plan
 from .tables import parse_task_table
+from .textnorm import fold
 
 
 def _cid(doc_id: str, pos: int) -> str:
@@ -80,3 +81,10 @@ def lexical_text(chunk: Chunk) -> str:
 def task_lexical_text(task) -> str:
     """What the task-side BM25 indexes: the task, its output and the quoted row or sentence."""
     return f"{task.title} {task.output} {task.quote}"
+
+
+def task_chunk_links(tasks, chunks: list[Chunk]) -> list[int | None]:
+    """Position of the chunk each task quotes (a task's quote is a chunk's text: a row rendered, or an item),
+    None when no chunk does."""
+    text_to_chunk = {fold(c.text): i for i, c in enumerate(chunks)}
+    return [text_to_chunk.get(fold(t.quote)) for t in tasks]

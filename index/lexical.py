@@ -48,10 +48,7 @@ class LexicalIndex:
 
     @classmethod
     def build(cls, texts: list[str]) -> "LexicalIndex":
-        return cls.from_tokens([tokens_for(t) or ["_"] for t in texts])
-
-    @classmethod
-    def from_tokens(cls, corpus_tokens: list[list[str]]) -> "LexicalIndex":
+        corpus_tokens = [tokens_for(t) or ["_"] for t in texts]
         r = _bm25s().BM25(k1=1.2, b=0.75)
         r.index(corpus_tokens, show_progress=False)
         _sort_postings(r.scores)

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from . import store
-from .chunking import chunk_plan, lexical_text, passage_text, task_lexical_text
+from .chunking import chunk_plan, lexical_text, passage_text, task_chunk_links, task_lexical_text
 from .lexical import LexicalIndex
 from .loaders import SUPPORTED, LoadError, file_sha, load
 from .restore import DiacriticRestorer
@@ -63,9 +63,6 @@ def _known_plans(db, version: str) -> dict[str, dict]:
         return {}
     row = db.execute("select value from index_meta where key = 'parser_version'").fetchone()
     if not row or row[0] != version:
-        return {}
-    cols = {c.name for c in db["documents"].columns}
-    if "stats" not in cols:
         return {}
     return {r["doc_id"]: dict(r) for r in db.query("select * from documents where kind = 'plan'")}
 
@@ -273,9 +270,8 @@ def _build_task_side(db, data_dir: Path, chunks) -> None:
     tasks = store.load_tasks(db)
     LexicalIndex.build([task_lexical_text(t) for t in tasks] or [""]).save(data_dir / "bm25_tasks")
     (data_dir / "task_ids.txt").write_text("\n".join(t.id for t in tasks))
-    text_to_chunk = {fold(c.text): i for i, c in enumerate(chunks)}
-    links = np.array([text_to_chunk.get(fold(t.quote), -1) for t in tasks], dtype=np.int32)
-    np.save(data_dir / "task_chunks.npy", links)
+    links = [-1 if i is None else i for i in task_chunk_links(tasks, chunks)]
+    np.save(data_dir / "task_chunks.npy", np.array(links, dtype=np.int32))
 
 
 def plan_localities(db) -> list[dict]:

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from . import store
-from .chunking import task_lexical_text
+from .chunking import task_chunk_links, task_lexical_text
 from .lexical import LexicalIndex, query_tokens
 from .records import Chunk, Task
 from .restore import DiacriticRestorer
@@ -34,6 +34,11 @@ class Hit:
 
 
 _NONE = np.zeros(0, dtype=np.int64)
+
+
+def _strip_locality_type(name: str) -> str:
+    """'xã Hải Hậu' -> 'Hải Hậu'."""
+    return re.sub(r"^(xã|phường|thị trấn)\s+", "", name, flags=re.I)
 
 
 def _folded(values) -> np.ndarray:
@@ -94,27 +99,21 @@ class SearchIndex:
         self.units = [dict(r) for r in self.db.query("select * from units")] if self.db["units"].exists() else []
         self.task_locality = _folded(t.locality for t in self.tasks)
         self._task_rows = {loc: np.flatnonzero(self.task_locality == loc) for loc in set(self.task_locality.tolist())}
-        self.tasks_by_lead: dict[tuple[str, str], list[int]] = {}  # (locality, unit key) -> task indices
+        # lookups a question needs, folded once here rather than per question (1,000 communes x 7 units)
+        self._leads_by_key: dict[str, dict[str, list[int]]] = {}  # unit key -> folded locality -> task indices
         for i, t in enumerate(self.tasks):
-            name = re.sub(r"^(xã|phường|thị trấn)\s+", "", t.locality, flags=re.I)
+            name = _strip_locality_type(t.locality)
             for u in t.lead:
                 for key in {unit_key(u, ""), unit_key(u, name)}:
-                    self.tasks_by_lead.setdefault((self.task_locality[i], key), []).append(i)
-        # lookups a question needs, folded once here rather than per question (1,000 communes x 7 units)
+                    self._leads_by_key.setdefault(key, {}).setdefault(self.task_locality[i], []).append(i)
         self._localities = sorted({d["locality"] for d in self.documents if d.get("locality")})
-        self._locality_names = [(loc, fold(re.sub(r"^(xã|phường|thị trấn)\s+", "", loc, flags=re.I)))
-                                for loc in self._localities]
+        self._locality_names = [(loc, fold(_strip_locality_type(loc))) for loc in self._localities]
+        self._all_units: list[tuple[str, str]] = []  # (name, key) in table order; keys under 6 letters are too vague
         self._units_by_locality: dict[str, list[tuple[str, str]]] = {}
         for u in self.units:
             if len(u["key"]) >= 6:
+                self._all_units.append((u["name"], u["key"]))
                 self._units_by_locality.setdefault(fold(u["locality"]), []).append((u["name"], u["key"]))
-        self._all_units = [x for rows in self._units_by_locality.values() for x in rows]
-        if len(self._units_by_locality) > 1:  # keep the table's order across localities, as a scan would
-            order = {(u["name"], u["key"]): n for n, u in reversed(list(enumerate(self.units)))}
-            self._all_units.sort(key=lambda x: order.get(x, 0))
-        self._leads_by_key: dict[str, dict[str, list[int]]] = {}  # unit key -> locality -> task indices
-        for (loc_f, key), ids in self.tasks_by_lead.items():
-            self._leads_by_key.setdefault(key, {})[loc_f] = ids
         self.task_lexical, self.task_chunk = self._load_task_side()
         # chunk -> tasks quoting it, for carrying a passage's dense rank over to its tasks
         self.chunk_tasks: dict[int, list[int]] = {}
@@ -136,8 +135,7 @@ class SearchIndex:
         log.warning("task search files missing or stale in %s: rebuilding them in memory (re-index to save this)",
                     self.data_dir)
         lexical = LexicalIndex.build([task_lexical_text(t) for t in self.tasks] or [""])
-        text_to_chunk = {fold(c.text): i for i, c in enumerate(self.chunks)}
-        return lexical, [text_to_chunk.get(fold(t.quote)) for t in self.tasks]
+        return lexical, task_chunk_links(self.tasks, self.chunks)
 
     # ---- localities and units -------------------------------------------------------------------
     def localities(self) -> list[str]:
@@ -158,16 +156,9 @@ class SearchIndex:
         df = self.lexical.df(token) if self.lexical is not None else 0
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
-    def coverage(self, q_tokens: list[str], doc_tokens: set[str]) -> float:
-        """IDF-weighted share of the query's tokens found in a text: calibrates 'found' vs 'not found'."""
-        if not q_tokens:
-            return 0.0
-        total = sum(self.idf(t) for t in q_tokens)
-        got = sum(self.idf(t) for t in q_tokens if t in doc_tokens)
-        return got / total if total else 0.0
-
     def coverages(self, q_tokens: list[str], ids: list[int], tasks: bool = False) -> np.ndarray:
-        """coverage() of many chunks (or tasks) at once, read from the BM25 postings: no per-document sets."""
+        """IDF-weighted share of the query's tokens found in each chunk (or task): calibrates 'found' vs
+        'not found'. Membership is read from the BM25 postings, so no per-document token sets are kept."""
         side = self.task_lexical if tasks else self.lexical
         if not q_tokens or not ids or side is None:
             return np.zeros(len(ids))
@@ -208,7 +199,8 @@ class SearchIndex:
         top_lex = _top(self.lexical.scores(query), 50, rows)
         dense = self._dense_scores(query, 100, locality)
         if rows is not None:  # a global fallback search may return other communes' passages
-            dense = {i: s for i, s in dense.items() if self.chunk_locality[i] == fold(locality)}
+            loc_f = fold(locality)
+            dense = {i: s for i, s in dense.items() if self.chunk_locality[i] == loc_f}
         top_dense = [i for i, _ in sorted(dense.items(), key=lambda kv: -kv[1])][:50]
         fused: dict[int, float] = {}
         for rank, i in enumerate(top_lex):
