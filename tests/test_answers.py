@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from bot.evaluate import judge, load_gold, run_eval
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -11,6 +13,8 @@ DEV = ROOT.parent / "shared" / "eval" / "dev.jsonl"
 
 
 def test_dev_set_accuracy_and_refusals(answerer):
+    if not DEV.exists():
+        pytest.skip("shared eval set not present")
     res = run_eval(answerer, DEV)
     assert res["accuracy"] >= 0.95, res["failures"]
     oos = res["per_kind"].get("oos")
