@@ -162,6 +162,8 @@ _RE_SEMI = re.compile(
 )
 _RE_YEARLY = re.compile(r"\b(?:hang|moi)\s+nam\b|\bdinh ky\s+(?:hang\s+)?nam\b|\bnam\s*/\s*lan\b")
 _RE_PERIODIC = re.compile(r"\bdinh ky\b")
+# "Năm 2026 và các năm tiếp theo", "Quý IV năm 2025 và các năm tiếp theo": yearly from that year on.
+_RE_ONWARD = re.compile(r"\s*(?:,\s*)?(?:va|&)\s+(?:cac|nhung)\s+nam\s+(?:tiep theo|sau|ke tiep)\b")
 _RE_QRULE = re.compile(
     r"\bngay\s+(\d{1,2})\s+(?:cua\s+)?(?:thang\s+)?(dau|giua|cuoi|thu nhat|thu hai|thu ba|thu 1|thu 2|thu 3)"
     r"\s+(?:cua\s+)?(?:moi\s+)?quy(\s+(?:sau|tiep theo|ke tiep|lien sau))?"
@@ -236,6 +238,15 @@ def _parse(text: str, plan_year, plan_period) -> Deadline:
     condition = shown.strip(" .;:()") if cond_m else None
     ctx_year = _context_year(plan_year, plan_period)
 
+    onward = _RE_ONWARD.search(f)
+    if onward and not _RE_YEARLY.search(f):
+        base = _parse(f[: onward.start()], plan_year, plan_period)
+        if base.due is not None and base.kind in ("date", "period_end"):
+            until = plan_period[1] if plan_period and plan_period[1] > base.due else None
+            return Deadline(text=raw, kind="recurring", recurrence="yearly", due=base.due,
+                            day_rule={"day": base.due.day, "month": base.due.month},
+                            start=date(base.due.year, 1, 1), until=until, condition=condition)
+
     # 1. Recurring ------------------------------------------------------------------------------------
     recurrence = None
     for name, rx in (("monthly", _RE_MONTHLY), ("quarterly", _RE_QUARTERLY), ("semiannual", _RE_SEMI),
@@ -304,6 +315,8 @@ def _parse(text: str, plan_year, plan_period) -> Deadline:
             items.append((date(year, 3 * q - 2, 1), quarter_end(year, q), m.start()))
 
     for m in list(_RE_MONTHS.finditer(work)):
+        if re.search(r"\bngay\s+\d{1,2}\s+$", work[: m.start()]):
+            continue  # "ngày 15 tháng 11": a day, read below
         months = [int(x) for x in re.findall(r"\d{1,2}", m.group(1))]
         if not months or not all(1 <= x <= 12 for x in months):
             continue

@@ -1,13 +1,20 @@
-"""The index command: corpus files -> structure -> tasks, procedures and chunks -> SQLite, BM25, FAISS.
+"""The index command: corpus files -> elements -> structure -> tasks, procedures and chunks -> SQLite, BM25, FAISS.
 
-Incremental: embeddings are cached by (model, passage hash), so an unchanged file is never re-embedded;
-the small BM25 and FAISS files are rebuilt from the cache in seconds.
+Two stages, so a new plan answers within seconds: `build_index` reads every document, stores the structured
+records and builds the lexical indexes (fast); `build_dense` embeds passages into FAISS (slow, cached per
+passage, can run in the background while the bot already answers from the lexical side).
+
+Each document is recognised by its content — a plan, a procedure catalogue/decision, or records of the national
+procedure database — and reported: issuer, level, number/date, tasks, share with an explicit lead, share with a
+deadline, tables, procedures, and warnings when a document that looks like a plan yields few tasks or no leads.
+Copies of one plan (same issuer and number, or near-identical text) are indexed once; the others are reported.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import logging
+import re
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -18,10 +25,10 @@ import numpy as np
 from . import store
 from .chunking import chunk_plan, lexical_text, passage_text, task_chunk_links, task_lexical_text
 from .lexical import LexicalIndex
-from .loaders import SUPPORTED, LoadError, file_sha, load
+from .loaders import SUPPORTED, Limits, LoadError, file_sha, load
 from .restore import DiacriticRestorer
-from .structure import parse_plan
-from .tasks import extract_tasks
+from .structure import Plan, parse_plan
+from .tasks import extract_tasks, plan_identity
 from .textnorm import fold
 from .vectors import VectorIndex
 
@@ -40,12 +47,12 @@ class IndexSummary:
     embedded: int = 0  # passages embedded in this run
     reused: int = 0  # passages whose embedding came from the cache
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+    duplicates: list[tuple[str, str]] = field(default_factory=list)  # (file, the file it duplicates)
     seconds: float = 0.0
     per_plan: list[dict] = field(default_factory=list)
-
-
-def _passage_hash(text: str) -> str:
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+    per_doc: list[dict] = field(default_factory=list)  # the extraction report of every document
+    changes: dict = field(default_factory=dict)  # document -> {"new": n, "removed": n}
+    dense_pending: bool = False  # the dense index is to be (re)built by build_dense
 
 
 def parser_version() -> str:
@@ -67,47 +74,80 @@ def _known_plans(db, version: str) -> dict[str, dict]:
     return {r["doc_id"]: dict(r) for r in db.query("select * from documents where kind = 'plan'")}
 
 
-def discover(corpus_dir: Path) -> list[Path]:
-    files = []
+def discover(corpus_dir: Path) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Files of the corpus, and the ones refused (a symlink leading out of the corpus is never followed)."""
+    files, refused = [], []
+    root = corpus_dir.resolve()
     for p in sorted(corpus_dir.rglob("*")):
-        if p.is_file() and not p.name.startswith((".", "~$")):
+        if p.name.startswith((".", "~$")):
+            continue
+        if p.is_symlink():
+            target = p.resolve()
+            if root not in target.parents and target != root:
+                refused.append((str(p), "liên kết (symlink) trỏ ra ngoài thư mục văn bản: không đọc"))
+                continue
+        if p.is_file():
             files.append(p)
-    return files
+    return files, refused
+
+
+def _shingles(blocks) -> set[int]:
+    """Hashed 5-word shingles of a document's text (near-duplicate detection)."""
+    words: list[str] = []
+    for b in blocks:
+        texts = [c for r in b.rows for c in r] if hasattr(b, "rows") else [b.text]
+        for t in texts:
+            words.extend(re.findall(r"[a-z0-9]+", fold(t)))
+    return {hash(" ".join(words[i : i + 5])) for i in range(max(len(words) - 4, 1))}
+
+
+def _containment(a: set[int], b: set[int]) -> float:
+    small, big = (a, b) if len(a) <= len(b) else (b, a)
+    return len(small & big) / max(len(small), 1)
 
 
 def build_index(corpus_dir: Path, data_dir: Path, embedder=None, progress: bool = True,
-                exact_max: int = 50_000, extra_files: list[Path] | None = None) -> IndexSummary:
+                exact_max: int = 50_000, extra_files: list[Path] | None = None,
+                limits: Limits | None = None) -> IndexSummary:
+    """Read the corpus and store every record and the lexical side; then the dense side when an embedder is
+    given (pass None and call `build_dense` later to answer sooner)."""
     t0 = time.perf_counter()
     data_dir.mkdir(parents=True, exist_ok=True)
     db = store.open_db(data_dir / "cchc.db")
     summary = IndexSummary()
-    files = discover(corpus_dir) + list(extra_files or [])
-    seen_docs: set[str] = set()
-    try:
-        from . import procedures as procmod  # catalogue support (optional until it lands)
-    except ImportError:  # pragma: no cover
-        procmod = None
+    files, refused = discover(corpus_dir)
+    files += list(extra_files or [])
+    summary.skipped.extend(refused)
+    from . import procedures as procmod
+
     all_procedures = []
+    seen_docs: set[str] = set()
     db["skipped"].drop(ignore=True)
     version = parser_version()
     known = _known_plans(db, version)
+    previous_ids = _previous_task_ids(db)
+    identities: dict[str, tuple[str, str, set[int]]] = {}  # plan identity -> (doc_id, file, shingles)
+    by_issuer: dict[str, list[tuple[str, str, set[int]]]] = {}
     for path in files:
         summary.files += 1
         if path.suffix.lower() not in SUPPORTED:
             summary.skipped.append((str(path), f"định dạng {path.suffix or '(không đuôi)'} chưa hỗ trợ"))
             continue
         prev = _unchanged_plan(path, known)
-        if prev is not None:  # same bytes, same parser: its chunks, tasks and units are already stored
+        if prev is not None and prev.get("identity") not in identities:
+            # same bytes, same parser: its chunks, tasks and units are already stored
             seen_docs.add(prev["doc_id"])
-            stats = json.loads(prev["stats"])
+            identities[prev["identity"]] = (prev["doc_id"], path.name, set())
             summary.plans += 1
             summary.unchanged += 1
             summary.chunks += prev["n_chunks"]
             summary.tasks += prev["n_tasks"]
-            summary.per_plan.append(stats)
+            report = json.loads(prev.get("report") or "{}")
+            summary.per_plan.append(json.loads(prev["stats"]))
+            summary.per_doc.append(report)
             continue
         try:
-            raw = load(path)
+            raw = load(path, limits)
         except LoadError as exc:
             summary.skipped.append((str(path), str(exc)))
             log.warning("skipped %s: %s", path, exc)
@@ -116,7 +156,12 @@ def build_index(corpus_dir: Path, data_dir: Path, embedder=None, progress: bool 
             summary.skipped.append((str(path), f"lỗi khi đọc: {exc.__class__.__name__}: {exc}"))
             log.exception("skipped %s", path)
             continue
-        if procmod is not None and procmod.is_catalogue(raw):
+        if raw.kind == "json":
+            handled = _national(raw, summary, all_procedures, db)
+            if handled:
+                seen_docs.add(raw.sha)
+            continue
+        if procmod.is_catalogue(raw):
             try:
                 cat = procmod.parse_catalogue(raw)
             except Exception as exc:
@@ -126,8 +171,13 @@ def build_index(corpus_dir: Path, data_dir: Path, embedder=None, progress: bool 
             all_procedures.extend(cat.procedures)
             summary.catalogues += 1
             summary.procedures += len(cat.procedures)
+            report = {"document": path.name, "kind": "catalogue", "issuer": getattr(cat, "locality", ""),
+                      "title": getattr(cat, "title", ""), "procedures": len(cat.procedures),
+                      "warnings": list(getattr(cat, "warnings", []) or [])
+                      + ([] if cat.procedures else ["văn bản giống danh mục TTHC nhưng không trích được thủ tục nào"])}
+            summary.per_doc.append(report)
             _save_document(db, raw, kind="catalogue", title=getattr(cat, "title", "") or path.stem,
-                           locality=getattr(cat, "locality", ""), n_chunks=0, n_tasks=0)
+                           locality=getattr(cat, "locality", ""), n_chunks=0, n_tasks=0, report=report)
             seen_docs.add(raw.sha)
             store.save_chunks(db, raw.sha, [])
             continue
@@ -135,43 +185,135 @@ def build_index(corpus_dir: Path, data_dir: Path, embedder=None, progress: bool 
         if raw.kind in ("csv", "xlsx") and not plan.tables:
             summary.skipped.append((str(path), "bảng tính không phải kế hoạch hay danh mục TTHC"))
             continue
+        identity = plan_identity(plan)
+        shingles = _shingles(raw.blocks)
+        dup_of = _duplicate_of(plan, identity, shingles, identities, by_issuer)
+        if dup_of is not None:
+            summary.duplicates.append((path.name, dup_of))
+            summary.skipped.append((str(path), f"bản trùng của {dup_of} (cùng cơ quan ban hành và số/nội dung): "
+                                               "không lập chỉ mục lần hai"))
+            continue
+        identities[identity] = (raw.sha, path.name, shingles)
+        by_issuer.setdefault(fold(plan.meta.issuer), []).append((raw.sha, path.name, shingles))
         extraction = extract_tasks(plan)
+        tasks = _apply_corrections(db, extraction.tasks)
+        old = previous_ids.get(identity, set())
+        for t in tasks:
+            t.status = "unchanged" if t.id in old else ("new" if not old else "changed")
+        if old:
+            summary.changes[path.name] = {"new": sum(1 for t in tasks if t.status == "changed"),
+                                          "removed": len(old - {t.id for t in tasks})}
         chunks = chunk_plan(plan)
+        if not extraction.tasks and not chunks:
+            summary.skipped.append((str(path), "không đọc được nội dung nào (tệp trống hoặc chỉ có hình ảnh)"))
+            continue
         store.save_chunks(db, raw.sha, chunks)
-        store.save_tasks(db, raw.sha, extraction.tasks)
+        store.save_tasks(db, raw.sha, tasks)
         _save_units(db, plan, extraction)
+        report = {"document": plan.document, "kind": "plan", **extraction.report, "title": plan.title,
+                  "citation": plan.meta.citation()}
         stats = {
-            "document": plan.document, "locality": plan.locality, "tasks": len(extraction.tasks),
-            "units": len(extraction.units),
-            "dated": sum(1 for t in extraction.tasks if t.due),
-            "normalized": sum(1 for t in extraction.tasks if t.deadline_kind != "unspecified"),
+            "document": plan.document, "locality": plan.locality, "tasks": len(tasks),
+            "units": len(extraction.units), "dated": sum(1 for t in tasks if t.due),
+            "normalized": sum(1 for t in tasks if t.deadline_kind != "unspecified"),
             "unspecified": extraction.unspecified_deadlines,
         }
-        _save_document(db, raw, kind="plan", title=plan.title, locality=plan.locality,
-                       n_chunks=len(chunks), n_tasks=len(extraction.tasks), plan=plan, stats=stats)
+        _save_document(db, raw, kind="plan", title=plan.title, locality=plan.locality, n_chunks=len(chunks),
+                       n_tasks=len(tasks), plan=plan, stats=stats, report=report, identity=identity)
         seen_docs.add(raw.sha)
         summary.plans += 1
         summary.chunks += len(chunks)
-        summary.tasks += len(extraction.tasks)
+        summary.tasks += len(tasks)
         summary.per_plan.append(stats)
-    # Forget documents that left the corpus.
+        summary.per_doc.append(report)
+    _forget_missing(db, seen_docs)
+    procmod.save_procedures(data_dir / "cchc.db", all_procedures)
+    if summary.skipped:
+        db["skipped"].insert_all([{"path": p, "reason": r} for p, r in summary.skipped])
+    db["index_meta"].insert({"key": "parser_version", "value": version}, pk="key", replace=True)
+    chunks = store.load_chunks(db)
+    _build_lexical(db, data_dir, chunks)
+    if embedder is not None:
+        build_dense(data_dir, embedder, progress=progress, exact_max=exact_max, summary=summary, db=db, chunks=chunks)
+    else:
+        summary.dense_pending = True
+        _mark_dense_stale(data_dir)
+    summary.seconds = time.perf_counter() - t0
+    db["index_meta"].insert({"key": "summary", "value": _json(asdict(summary))}, pk="key", replace=True)
+    return summary
+
+
+def _duplicate_of(plan: Plan, identity: str, shingles: set[int], identities: dict, by_issuer: dict) -> str | None:
+    """The file this plan duplicates: same issuer and number (or title), or near-identical text from the same
+    issuer (a truncated copy, another encoding). Plans of different issuers are never duplicates, however
+    alike (communes adapt one template)."""
+    if identity in identities:
+        return identities[identity][1]
+    for _, name, other in by_issuer.get(fold(plan.meta.issuer), []):
+        if other and _containment(shingles, other) >= 0.9:
+            return name
+    return None
+
+
+def _previous_task_ids(db) -> dict[str, set[str]]:
+    """plan identity -> task ids stored by the previous index run (to tell new and changed tasks)."""
+    if not db["tasks"].exists() or not db["documents"].exists():
+        return {}
+    cols = {c.name for c in db["documents"].columns}
+    if "identity" not in cols:
+        return {}
+    out: dict[str, set[str]] = {}
+    for r in db.query("select d.identity as identity, t.id as id from tasks t join documents d on d.doc_id = t.doc_id"):
+        if r["identity"]:
+            out.setdefault(r["identity"], set()).add(r["id"])
+    return out
+
+
+def _apply_corrections(db, tasks):
+    """Officers' corrections (index.corrections, the review page) survive re-indexing: applied before saving."""
+    try:
+        from .corrections import apply_corrections
+    except ImportError:
+        return tasks
+    return apply_corrections(db, tasks)
+
+
+def _national(raw, summary: IndexSummary, all_procedures: list, db) -> bool:
+    """Records of the national procedure database (JSON)."""
+    try:
+        from .national import parse_records
+    except ImportError:
+        summary.skipped.append((str(raw.path), "hồ sơ JSON của CSDL quốc gia về TTHC: chưa hỗ trợ"))
+        return False
+    try:
+        procs = parse_records(raw)
+    except Exception as exc:
+        summary.skipped.append((str(raw.path), f"JSON không phải hồ sơ thủ tục hành chính: {exc}"))
+        return False
+    if not procs:
+        summary.skipped.append((str(raw.path), "JSON không chứa hồ sơ thủ tục hành chính nào"))
+        return False
+    all_procedures.extend(procs)
+    summary.procedures += len(procs)
+    summary.catalogues += 1
+    report = {"document": raw.path.name, "kind": "national", "procedures": len(procs),
+              "fields": sum(1 for p in procs for f in ("documents", "time_limit", "fee", "agency") if getattr(p, f, None)),
+              "warnings": []}
+    summary.per_doc.append(report)
+    _save_document(db, raw, kind="national", title=procs[0].name if len(procs) == 1 else raw.path.stem,
+                   locality="", n_chunks=0, n_tasks=0, report=report)
+    store.save_chunks(db, raw.sha, [])
+    return True
+
+
+def _forget_missing(db, seen_docs: set[str]) -> None:
+    """Forget documents that left the corpus."""
     keep = sorted(seen_docs)
     marks = ",".join("?" * len(keep))
     for t in ("documents", "chunks", "tasks", "units"):
         if db[t].exists():
             db.execute(f"delete from [{t}] where doc_id not in ({marks})", keep) if keep else db[t].delete_where()
     db.conn.commit()
-    if procmod is not None:
-        procmod.save_procedures(data_dir / "cchc.db", all_procedures)
-    if summary.skipped:
-        db["skipped"].insert_all([{"path": p, "reason": r} for p, r in summary.skipped])
-
-    db["index_meta"].insert({"key": "parser_version", "value": version}, pk="key", replace=True)
-    chunks = store.load_chunks(db)
-    _build_search_indexes(db, data_dir, chunks, embedder, summary, progress, exact_max)
-    summary.seconds = time.perf_counter() - t0
-    db["index_meta"].insert({"key": "summary", "value": _json(asdict(summary))}, pk="key", replace=True)
-    return summary
 
 
 def _json(obj) -> str:
@@ -187,20 +329,31 @@ def _unchanged_plan(path: Path, known: dict[str, dict]) -> dict | None:
     except OSError:
         return None
     prev = known.get(sha)
-    if prev is None or prev["document"] != path.name or not prev.get("stats"):
+    if prev is None or prev["document"] != path.name or not prev.get("stats") or not prev.get("identity"):
         return None
     return prev
 
 
 def _save_document(db, raw, kind: str, title: str, locality: str, n_chunks: int, n_tasks: int, plan=None,
-                   stats: dict | None = None) -> None:
+                   stats: dict | None = None, report: dict | None = None, identity: str = "") -> None:
+    meta = plan.meta if plan is not None else None
     row = {
         "doc_id": raw.sha, "document": raw.path.name, "path": str(raw.path), "kind": kind, "title": title,
         "locality": locality, "locality_name": plan.locality_name if plan else "",
         "period_start": plan.period[0] if plan and plan.period else None,
         "period_end": plan.period[1] if plan and plan.period else None,
         "issue_date": plan.issue_date if plan else None,
+        "issuer": meta.issuer if meta else (report or {}).get("issuer", ""),
+        "level": meta.level if meta else "",
+        "number": meta.number if meta else "",
+        "date": meta.date if meta else None,
+        "signer": meta.signer if meta else "",
+        "signer_title": meta.signer_title if meta else "",
+        "doc_type": meta.doc_type if meta else "",
+        "citation": meta.citation() if meta else "",
+        "identity": identity,
         "n_chunks": n_chunks, "n_tasks": n_tasks, "stats": _json(stats) if stats is not None else None,
+        "report": _json(report or {}),
         "indexed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     if db["documents"].exists():
@@ -221,47 +374,13 @@ def _save_units(db, plan, extraction) -> None:
         db["focal_units"].insert({"locality": plan.locality, "unit": extraction.focal_unit}, alter=True)
 
 
-def _build_search_indexes(db, data_dir: Path, chunks, embedder, summary: IndexSummary, progress: bool,
-                          exact_max: int) -> None:
-    # Lexical
-    lex = LexicalIndex.build([lexical_text(c) for c in chunks] or [""])
-    lex.save(data_dir / "bm25")
+def _build_lexical(db, data_dir: Path, chunks) -> None:
+    LexicalIndex.build([lexical_text(c) for c in chunks] or [""]).save(data_dir / "bm25")
     (data_dir / "chunk_ids.txt").write_text("\n".join(c.id for c in chunks))
     _build_task_side(db, data_dir, chunks)
     # Diacritic restorer from the corpus vocabulary (task texts + chunks)
     texts = [c.text for c in chunks] + [c.heading for c in chunks]
     DiacriticRestorer.train(texts).save(data_dir / "restore.json")
-    # Dense
-    if embedder is None:
-        return
-    passages = [passage_text(c) for c in chunks]
-    hashes = [_passage_hash(p) for p in passages]
-    cached = store.get_embeddings(db, embedder.model_id, list(set(hashes)))
-    todo = [(h, p) for h, p in dict(zip(hashes, passages)).items() if h not in cached]
-    summary.reused = len(hashes) - sum(1 for h in hashes if h not in cached)
-    new: dict[str, np.ndarray] = {}
-    if todo:
-        bar = None
-        if progress:
-            from tqdm import tqdm
-
-            bar = tqdm(total=len(todo), desc="Nhúng đoạn văn (embedding)", unit="đoạn")
-        batch = 32
-        for i in range(0, len(todo), batch):
-            part = todo[i : i + batch]
-            vecs = embedder.embed_passages([p for _, p in part])
-            for (h, _), v in zip(part, vecs):
-                new[h] = v
-            store.put_embeddings(db, embedder.model_id, dict(zip([h for h, _ in part], vecs)))
-            if bar:
-                bar.update(len(part))
-        if bar:
-            bar.close()
-    summary.embedded = len(new)
-    cached.update(new)
-    dim = embedder.dim
-    matrix = np.stack([cached[h] for h in hashes]) if hashes else np.zeros((0, dim), dtype=np.float32)
-    VectorIndex.build(matrix, embedder.model_id, exact_max=exact_max).save(data_dir)
 
 
 def _build_task_side(db, data_dir: Path, chunks) -> None:
@@ -272,6 +391,62 @@ def _build_task_side(db, data_dir: Path, chunks) -> None:
     (data_dir / "task_ids.txt").write_text("\n".join(t.id for t in tasks))
     links = [-1 if i is None else i for i in task_chunk_links(tasks, chunks)]
     np.save(data_dir / "task_chunks.npy", np.array(links, dtype=np.int32))
+
+
+def _mark_dense_stale(data_dir: Path) -> None:
+    """The vectors on disk no longer match the chunks: readers ignore them until build_dense rewrites them."""
+    meta = data_dir / "vectors.json"
+    if meta.exists():
+        try:
+            info = json.loads(meta.read_text())
+        except ValueError:
+            info = {}
+        info["stale"] = True
+        meta.write_text(json.dumps(info))
+
+
+def _passage_hash(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+def build_dense(data_dir: Path, embedder, progress: bool = False, exact_max: int = 50_000,
+                summary: IndexSummary | None = None, db=None, chunks=None, batch: int = 32) -> int:
+    """Embed the passages not yet in the cache (identical passages once) and write the FAISS index.
+    Returns the number of passages embedded in this call."""
+    db = db or store.open_db(data_dir / "cchc.db")
+    chunks = chunks if chunks is not None else store.load_chunks(db)
+    order = (data_dir / "chunk_ids.txt").read_text().split("\n") if (data_dir / "chunk_ids.txt").exists() else []
+    by_id = {c.id: c for c in chunks}
+    if order and all(i in by_id for i in order if i):
+        chunks = [by_id[i] for i in order if i]
+    passages = [passage_text(c) for c in chunks]
+    hashes = [_passage_hash(p) for p in passages]
+    cached = store.get_embeddings(db, embedder.model_id, list(set(hashes)))
+    todo = [(h, p) for h, p in dict(zip(hashes, passages)).items() if h not in cached]
+    new: dict[str, np.ndarray] = {}
+    if todo:
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(todo), desc="Nhúng đoạn văn (embedding)", unit="đoạn")
+        for i in range(0, len(todo), batch):
+            part = todo[i : i + batch]
+            vecs = embedder.embed_passages([p for _, p in part])
+            for (h, _), v in zip(part, vecs):
+                new[h] = v
+            store.put_embeddings(db, embedder.model_id, dict(zip([h for h, _ in part], vecs)))
+            if bar:
+                bar.update(len(part))
+        if bar:
+            bar.close()
+    if summary is not None:
+        summary.embedded = len(new)
+        summary.reused = len(hashes) - sum(1 for h in hashes if h not in cached)
+    cached.update(new)
+    matrix = np.stack([cached[h] for h in hashes]) if hashes else np.zeros((0, embedder.dim), dtype=np.float32)
+    VectorIndex.build(matrix, embedder.model_id, exact_max=exact_max).save(data_dir)
+    return len(new)
 
 
 def plan_localities(db) -> list[dict]:

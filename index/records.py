@@ -47,3 +47,10 @@ class Task:
     inferred_from: str = ""  # the sentence that justifies an inferred lead
     raw_cells: dict = field(default_factory=dict)  # the row's cells as read, for ambiguous rows
     note: str = ""  # e.g. "ambiguous row: lead cell empty in group"
+    origin: str = ""  # row | labelled | duty | inline | xref | body | sentence: how the task was found
+    owner: str = ""  # the unit whose duty section lists it ("Tổ chức thực hiện > 3. Sở Nội vụ"), lead or not
+    cite: str = ""  # "Kế hoạch số 141/KH-UBND ngày 20/11/2025 của UBND tỉnh Bắc Ninh"
+    issuer: str = ""  # "UBND tỉnh Bắc Ninh"
+    status: str = ""  # new | changed | unchanged — against the previous index of the same plan
+    corrected_by: str = ""  # an officer's correction (index.corrections), who
+    corrected_at: str = ""  # and when (ISO)

@@ -8,7 +8,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .loaders import Paragraph, RawDocument, Table
+from .docmeta import DocMeta, read_meta
+from .elements import Paragraph, RawDocument, Table
 from .textnorm import fold, normalize
 
 _ROMAN = r"(?:I|II|III|IV|V|VI|VII|VIII|IX|X|XI|XII)"
@@ -78,6 +79,7 @@ class Plan:
     issue_date: str | None
     root: Section
     tables: list[tuple[Section, Table]]
+    meta: DocMeta = field(default_factory=DocMeta)
 
     @property
     def plan_year(self) -> int | None:
@@ -95,7 +97,8 @@ def unwrap(blocks: list) -> list:
     for b in blocks:
         if isinstance(b, Table):
             prev_t = out[-1] if out and isinstance(out[-1], Table) else None
-            if prev_t is not None and prev_t.rows and b.rows and len(prev_t.rows[0]) == len(b.rows[0]):
+            if (prev_t is not None and prev_t.rows and b.rows and len(prev_t.rows[0]) == len(b.rows[0])
+                    and not prev_t.furniture and not b.furniture):
                 # The same table continued on the next page (PDF): one table, with the page break marked
                 # by the header row so a row cut by the break is joined to its first part.
                 marker = [] if b.rows[0] == prev_t.rows[0] else [list(prev_t.rows[0])]
@@ -115,7 +118,7 @@ def unwrap(blocks: list) -> list:
         if not text:
             pending_blank = True
             continue
-        if _PAGE_NO.match(text):
+        if _PAGE_NO.match(text) or b.furniture == "page":
             continue
         prev = out[-1] if out and isinstance(out[-1], Paragraph) else None
         starts_lower = text[0].islower() or text[0] in "(,;"
@@ -125,10 +128,11 @@ def unwrap(blocks: list) -> list:
             and starts_lower
             and not _is_marker_line(text)
             and not prev.style.startswith("h")
+            and not prev.furniture and not b.furniture
         ):
             prev.text = normalize(prev.text + " " + text)
             continue
-        out.append(Paragraph(text=text, bold=b.bold, style=b.style))
+        out.append(Paragraph(text=text, bold=b.bold, style=b.style, italic=b.italic, furniture=b.furniture))
         pending_blank = False
     del pending_blank
     return out
@@ -151,34 +155,6 @@ def _heading_match(p: Paragraph) -> tuple[float, str, str] | None:
     return None
 
 
-_LOCALITY_RX = re.compile(
-    r"\b(xã|phường|thị trấn|Xã|Phường|Thị trấn|XÃ|PHƯỜNG|THỊ TRẤN)\s+"
-    r"((?:[A-ZĐÂĂÊÔƠƯÁÀẢÃẠ-Ỹ][\wÀ-ỹ]*)(?:\s+[A-ZĐÂĂÊÔƠƯÁÀẢÃẠ-Ỹ0-9][\wÀ-ỹ]*){0,3})"
-)
-
-
-def detect_locality(paragraphs: list[str]) -> tuple[str, str]:
-    """Most frequent 'xã/phường X' with a capitalised name in the document's first part."""
-    counts: dict[tuple[str, str], int] = {}
-    for i, text in enumerate(paragraphs[:400]):
-        weight = 3 if i < 25 else 1
-        for m in _LOCALITY_RX.finditer(text):
-            kind = m.group(1).lower()
-            name = m.group(2).strip()
-            words = name.split()
-            # Stop at words that start another phrase ("Chơn Thành Kế hoạch") — keep 1-3 capitalised words
-            words = [w for w in words if not w.isupper() or len(w) <= 2] or words
-            name = " ".join(words[:3])
-            if not name or name.isupper():
-                name = name.title()
-            counts[(kind, name)] = counts.get((kind, name), 0) + weight
-    if not counts:
-        return "", ""
-    # Prefer shorter names when a longer one only adds a trailing word seen less often.
-    (kind, name), _ = max(counts.items(), key=lambda kv: (kv[1], -len(kv[0][1])))
-    return f"{kind} {name}", name
-
-
 def detect_period(text: str) -> tuple[int, int] | None:
     f = fold(text)
     m = re.search(r"(?:giai doan|nam)?\s*(20\d\d)\s*-\s*(20\d\d)", f)
@@ -193,43 +169,24 @@ def detect_period(text: str) -> tuple[int, int] | None:
     return None
 
 
-def detect_issue_date(paragraphs: list[str]) -> str | None:
-    for text in paragraphs[:15]:
-        f = fold(text)
-        m = re.search(r"ngay\s+(\d{1,2})\s+thang\s+(\d{1,2})\s+nam\s+(20\d\d)", f)
-        if m:
-            d, mo, y = map(int, m.groups())
-            return f"{y:04d}-{mo:02d}-{d:02d}"
-    return None
-
-
-def detect_title(paragraphs: list[str]) -> tuple[str, int]:
-    """'KẾ HOẠCH' plus the short lines that complete it; returns (title, index of its first line)."""
-    for i, text in enumerate(paragraphs[:40]):
-        f = fold(text)
-        if f.startswith("ke hoach") and not f.startswith("ke hoach so"):
-            parts = [text]
-            for nxt in paragraphs[i + 1 : i + 4]:
-                nf = fold(nxt)
-                if (nf.startswith(("can cu", "so:", "i.", "i ")) or len(nxt) > 120 or nf.endswith(":")
-                        or "ban hanh ke hoach" in nf or (nf.startswith("thuc hien") and len(nxt) > 80)):
-                    break
-                parts.append(nxt)
-            return normalize(" ".join(parts)), i
-    return (paragraphs[0] if paragraphs else ""), 0
-
-
 def parse_plan(raw: RawDocument) -> Plan:
     blocks = unwrap(raw.blocks)
-    paragraphs = [b.text for b in blocks if isinstance(b, Paragraph)]
-    title, _ = detect_title(paragraphs)
-    head_text = " ".join(paragraphs[:30])
-    locality, locality_name = detect_locality([title] + paragraphs)
-    period = detect_period(title) or detect_period(head_text)
+    meta = read_meta(blocks)
+    paragraphs = [b.text for b in blocks if isinstance(b, Paragraph) and not b.furniture]
+    title = meta.title
+    # The plan's period: its title first ("giai đoạn 2026 - 2030", "năm 2026"), else the year it was issued.
+    period = detect_period(title)
+    if period is None and meta.date:
+        y = int(meta.date[:4])
+        period = (y, y)
+    if period is None:
+        period = detect_period(" ".join(paragraphs[:30]))
     root = Section(marker="", heading="", rank=-1)
     stack: list[Section] = [root]
     tables: list[tuple[Section, Table]] = []
     for b in blocks:
+        if b.furniture:
+            continue  # header block, motto, recipients, signature: metadata, never content
         if isinstance(b, Table):
             stack[-1].tables.append(b)
             tables.append((stack[-1], b))
@@ -266,10 +223,11 @@ def parse_plan(raw: RawDocument) -> Plan:
         document=raw.path.name,
         doc_id=raw.sha,
         title=title,
-        locality=locality,
-        locality_name=locality_name,
+        locality=meta.place,
+        locality_name=meta.place_name,
         period=period,
-        issue_date=detect_issue_date(paragraphs),
+        issue_date=meta.date,
         root=root,
         tables=tables,
+        meta=meta,
     )

@@ -9,11 +9,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .loaders import Table
+from .elements import Table
 from .textnorm import fold, normalize
 from .units import is_collective, looks_like_unit
 
-ROLES = ("stt", "goal", "task", "activity", "output", "lead", "coord", "time", "note")
+ROLES = ("stt", "goal", "task", "activity", "output", "lead", "coord", "time", "funding", "note")
 ROLE_LABELS = {
     "goal": "Mục tiêu",
     "task": "Nhiệm vụ",
@@ -22,19 +22,22 @@ ROLE_LABELS = {
     "lead": "Chủ trì",
     "coord": "Phối hợp",
     "time": "Thời gian",
+    "funding": "Kinh phí",
     "note": "Ghi chú",
 }
 
 # Ordered: first match wins, so the specific phrases come before the generic ones.
 _HEADER_PATTERNS: list[tuple[str, re.Pattern]] = [
-    ("stt", re.compile(r"^(stt|tt|so tt|so thu tu)$")),
+    ("stt", re.compile(r"^(stt|tt|so tt|so thu tu)\.?$")),
     ("coord", re.compile(r"phoi hop")),
-    ("lead", re.compile(r"chu tri|don vi thuc hien|co quan thuc hien|don vi phu trach|co quan phu trach|thuc hien$")),
-    ("time", re.compile(r"thoi gian|thoi han|tien do|han hoan thanh|moc thoi gian")),
+    ("lead", re.compile(r"chu tri|don vi thuc hien|co quan thuc hien|don vi phu trach|co quan phu trach|thuc hien$"
+                        r"|co quan tham muu|don vi tham muu|co quan, don vi thuc hien")),
+    ("time", re.compile(r"thoi gian|thoi han|tien do|han hoan thanh|moc thoi gian|nam thuc hien|lo trinh thuc hien")),
+    ("funding", re.compile(r"kinh phi|nguon von|du toan")),
     ("output", re.compile(r"ket qua|san pham|hinh thuc")),
     ("activity", re.compile(r"hoat dong|giai phap|cong viec cu the")),
     ("goal", re.compile(r"muc tieu|chi tieu")),
-    ("task", re.compile(r"nhiem vu|noi dung|ten (nhiem vu|cong viec)|cong viec")),
+    ("task", re.compile(r"nhiem vu|noi dung|ten (nhiem vu|cong viec|de an|du an)|cong viec|de an|du an")),
     ("note", re.compile(r"ghi chu")),
 ]
 _ROMAN = re.compile(r"^(I|II|III|IV|V|VI|VII|VIII|IX|X|XI|XII)\.?$")
@@ -114,6 +117,58 @@ def _realign(row: list[str], roles: list[str | None]) -> tuple[list[str], bool]:
     return shifted[: len(row)], True
 
 
+def _looks_like_time(cell: str) -> bool:
+    f = fold(cell)
+    return bool(re.search(r"\b(20\d\d|19\d\d|quy [ivx1-4]|thuong xuyen|hang (nam|quy|thang)|hang nam|dinh ky|"
+                          r"hang quy|truoc ngay|thang \d|khi co|sau khi|theo (quy dinh|tien do|ke hoach|lo trinh))",
+                          f)) and len(cell) <= 160
+
+
+def _fit(cell: str, role: str | None) -> float:
+    """How well a cell's content fits a column role (ragged rows are aligned by this)."""
+    unit = looks_like_unit(cell) or is_collective(cell)
+    if role == "stt":
+        return 3.0 if re.fullmatch(r"\(?([0-9]{1,3}|[IVXL]{1,5}|[a-zđ])[.)]?", cell.strip()) else -5.0
+    if role in ("lead", "coord"):
+        return 2.0 if unit and len(cell) < 300 else -2.0
+    if role == "time":
+        return 2.0 if _looks_like_time(cell) else -2.0
+    if role in ("task", "activity", "goal"):
+        return -1.0 if unit and len(cell) < 120 else 1.0
+    return -1.0 if unit else 0.0
+
+
+def _align(cells: list[str], roles: list[str | None]) -> list[str]:
+    """Place the cells of a row drawn without its merged cells under the columns they fit best, in order
+    (dynamic programming over monotone assignments); missing columns stay empty and are inherited later."""
+    k, n = len(cells), len(roles)
+    if k >= n:
+        return cells[:n]
+    NEG = float("-inf")
+    # best[i][j]: best score placing cells[:i] in columns[:j]
+    best = [[NEG] * (n + 1) for _ in range(k + 1)]
+    take = [[False] * (n + 1) for _ in range(k + 1)]
+    for j in range(n + 1):
+        best[0][j] = 0.0
+    for i in range(1, k + 1):
+        for j in range(i, n + 1):
+            skip = best[i][j - 1]
+            use = best[i - 1][j - 1] + _fit(cells[i - 1], roles[j - 1]) - 0.01 * (j - 1)
+            if use >= skip:
+                best[i][j], take[i][j] = use, True
+            else:
+                best[i][j] = skip
+    out = [""] * n
+    i, j = k, n
+    while i > 0 and j > 0:
+        if take[i][j]:
+            out[j - 1] = cells[i - 1]
+            i, j = i - 1, j - 1
+        else:
+            j -= 1
+    return out
+
+
 def parse_task_table(table: Table) -> list[TableRow] | None:
     """Rows of a task table, or None when the table has no recognisable header."""
     rows = table.rows
@@ -146,7 +201,7 @@ def parse_task_table(table: Table) -> list[TableRow] | None:
         out: dict[str, str] = {}
         for role, cell in zip(roles, row):
             if role and cell and role not in out:
-                out[role] = normalize(cell)
+                out[role] = normalize(cell.replace("\n", " "))
             elif role and cell and out.get(role) != cell:
                 out[role] = normalize(out[role] + " " + cell)
         return out
@@ -163,7 +218,11 @@ def parse_task_table(table: Table) -> list[TableRow] | None:
         nonempty = [c for c in row if c.strip()]
         if not nonempty or all(_COLNUM.match(c.strip()) for c in nonempty):
             continue
-        row, shifted = _realign(row, roles)
+        ragged_row = table.ragged and len(nonempty) < len(roles)
+        if ragged_row:
+            row, shifted = _align(nonempty, roles), False
+        else:
+            row, shifted = _realign(row, roles)
         cells = cells_of(row)
         stt = cells.pop("stt", "").strip()
         if len(cells) > 1 and len(set(cells.values())) == 1:
@@ -232,13 +291,17 @@ def parse_task_table(table: Table) -> list[TableRow] | None:
             if not cells.get("coord") and current.get("coord"):
                 cells["coord"] = current["coord"]
                 inherited.append("coord")
+        if ragged_row and not cells.get("coord") and current.get("coord"):
+            # A row drawn without some of its cells: every missing cell is one merged with the row above.
+            cells["coord"] = current["coord"]
+            inherited.append("coord")
         if not cells.get("time") and current.get("time"):
             cells["time"] = current["time"]
             inherited.append("time")
         for r in ("lead", "coord", "time"):
             if raw.get(r):
                 current[r] = raw[r]
-        if raw.get("lead") and not raw.get("coord"):
+        if raw.get("lead") and not raw.get("coord") and not ragged_row:
             current.pop("coord", None)
         note = "dòng bị lệch cột trong bản gốc, đã căn lại theo cột Chủ trì" if shifted else ""
         if not cells.get("lead"):

@@ -84,7 +84,8 @@ class VectorIndex:
         return view
 
     def matches(self, model_id: str, dim: int) -> bool:
-        return self.meta.get("model") == model_id and self.meta.get("dim") == dim
+        """Built by this model and current (not marked stale by a re-index that has not re-embedded yet)."""
+        return self.meta.get("model") == model_id and self.meta.get("dim") == dim and not self.meta.get("stale")
 
     def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         if self.meta.get("count", 0) == 0:
