@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 def index_exists(settings: Settings) -> bool:
     d = settings.data_dir
-    return (d / "cchc.db").exists() and (d / "bm25").exists() and (d / "vectors.json").exists()
+    return (d / "cchc.db").exists() and (d / "bm25").exists()
 
 
 def run_index(settings: Settings, progress: bool = True, extra_files: list[Path] | None = None) -> IndexSummary:
@@ -30,7 +30,8 @@ def build_answerer(settings: Settings, embedder=None) -> Answerer:
     if not index_exists(settings):
         run_index(settings, progress=True)
     embedder = embedder or get_embedder(settings.embedder)
-    embedder.embed_query("khởi động")  # warm the model once, not on the first user's question
+    if embedder is not None:
+        embedder.embed_query("khởi động")  # warm the model once, not on the first user's question
     index = SearchIndex(settings.data_dir, embedder=embedder)
     procedures = None
     try:

@@ -1,7 +1,9 @@
-"""The question-answering core: question -> intent -> structured tasks / procedures / passages -> Answer.
+"""The question-answering core: question -> one `Query` -> candidates from every source -> one scorer -> the
+answer, a choice between close candidates, or an honest refusal.
 
-Extractive and grounded: every answer quotes the row or sentence it rests on and names the plan and
-section. When nothing relevant is found the answer says so (found=False) and names no unit or date.
+Extractive and grounded: every answer quotes the row or sentence it rests on and cites the plan by number and
+date (or the procedure record). When no candidate clears the calibrated bar the answer says the documents do
+not cover the question, and names no unit, date or fee.
 """
 from __future__ import annotations
 
@@ -10,348 +12,480 @@ import time
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from index.deadlines import Deadline, occurrences
+from index.lexical import query_tokens
 from index.records import Task
 from index.search import SearchIndex
 from index.textnorm import fold, normalize
-from index.units import is_collective
+from index.units import unit_key
 
-from .intents import classify, content_query
-from .types import Answer, Choice, Source, TaskRef
+from . import render
+from .query import PROC_ASKS, Analyzer, Period, Query, detect_period
+from .router import Candidate, Scorer, base_features
+from .scopes import Gazetteer, Scope, strip_type
+from .types import Answer, Choice
 
-NOT_FOUND = (
-    "Xin lỗi, các kế hoạch hiện có không đề cập nội dung này nên tôi không thể trả lời chính xác.\n"
-    "Tôi có thể giúp: ai chủ trì / phối hợp một nhiệm vụ, thời hạn thực hiện, một đơn vị phụ trách những việc gì, "
-    "các chỉ tiêu của kế hoạch cải cách hành chính, và thủ tục hành chính (giấy tờ, lệ phí, thời hạn, nơi nộp)."
-)
-TASK_COVERAGE = 0.55  # share (IDF-weighted) of the question's words a matched task must contain
-FACT_COVERAGE = 0.5
-PAGE_SIZE = 12
-
-
-def _fmt_date(iso: str | None) -> str:
-    if not iso:
-        return ""
-    try:
-        return datetime.strptime(iso, "%Y-%m-%d").strftime("%d/%m/%Y")
-    except ValueError:
-        return iso
-
-
-def task_ref(t: Task) -> TaskRef:
-    return TaskRef(
-        id=t.id, title=t.title, locality=t.locality, lead=list(t.lead), coordinate=list(t.coordinate),
-        deadline={"text": t.deadline_text, "kind": t.deadline_kind, "due": t.due}, inferred=t.lead_inferred,
-    )
-
-
-def display_quote(t: Task) -> str:
-    """The row or sentence as quoted; a long row drops its 'Mục tiêu' cell, which its whole group shares."""
-    quote = t.quote
-    if t.source_kind == "table_row" and len(quote) > 400:
-        quote = " | ".join(p for p in quote.split(" | ") if not p.startswith("Mục tiêu:"))
-    return quote
-
-
-def task_source(t: Task) -> Source:
-    return Source(document=t.document, locality=t.locality, section=t.section, quote=display_quote(t))
+PAGE_SIZE = render.PAGE_SIZE
+NOT_FOUND = render.NOT_FOUND
+TASK_ASKS = ("lead", "coord", "deadline")
 
 
 class Answerer:
-    def __init__(self, index: SearchIndex, procedures=None, tz: str = "Asia/Ho_Chi_Minh") -> None:
+    def __init__(self, index: SearchIndex, procedures=None, tz: str = "Asia/Ho_Chi_Minh",
+                 scorer: Scorer | None = None) -> None:
         self.index = index
         self.procedures = procedures  # handlers.procedures.ProcedureAnswerer or None
         self.tz = ZoneInfo(tz)
+        self.scorer = scorer or Scorer.load()
         self._tasks_by_id = {t.id: t for t in index.tasks}
+        proc_places = [p.locality for p in getattr(procedures, "procedures", []) if getattr(p, "locality", "")]
+        self.gazetteer = Gazetteer(index.localities() + proc_places)
+        titles = {d["doc_id"]: (d.get("locality") or "", d.get("title") or "") for d in index.documents
+                  if d.get("kind") == "plan"}
+        self.analyzer = Analyzer(self.gazetteer, index.restorer, titles, find_unit=self._find_unit)
 
-    # ---- public API -----------------------------------------------------------------------------
+    # ---- public API (channels, CLI, reminders) -----------------------------------------------------
     def localities(self) -> list[str]:
         return self.index.localities()
 
     def task(self, task_id: str) -> Task | None:
         return self._tasks_by_id.get(task_id)
 
+    def analyze(self, question: str, locality: str | None = None, today: date | None = None) -> Query:
+        return self.analyzer.analyze(question, locality, today or self._today())
+
     def ask(self, question: str, locality: str | None = None, last_task_id: str | None = None,
             today: date | None = None) -> Answer:
         t0 = time.perf_counter()
-        answer = self._ask(normalize(question or ""), locality, last_task_id, today)
+        today = today or self._today()
+        q = self.analyzer.analyze(normalize(question or ""), locality, today)
+        if q.parts:
+            answers = [self._answer(p, last_task_id, today) for p in q.parts]
+            answer = _combine(q.text, answers)
+        else:
+            answer = self._answer(q, last_task_id, today)
         answer.latency_ms = round((time.perf_counter() - t0) * 1000, 2)
         return answer
 
-    def _ask(self, q: str, locality: str | None, last_task_id: str | None, today: date | None) -> Answer:
-        if len(fold(q)) < 2:
-            return Answer(question=q, text="Bạn vui lòng nhập câu hỏi cụ thể hơn.", found=False, intent="empty")
-        loc = self.index.detect_locality(q) or locality
-        intent = classify(q)
-        # Short follow-up about the last task in this chat ("còn ai phối hợp?", "hạn khi nào?").
-        if last_task_id and self.task(last_task_id) and len(content_query(q)) < 12 and intent in (
-            "coord", "deadline", "lead", "lead+deadline"
-        ):
-            return self._task_answer(q, [self.task(last_task_id)], intent)
-        if self.procedures is not None and intent not in ("lead", "coord", "lead+deadline", "unit_tasks"):
-            proc = self.procedures.answer(q, loc)
-            if proc is not None:
-                return proc
-        if intent == "unit_tasks":
-            ans = self.unit_tasks(q, loc)
-            if ans.found or ans.choices:
-                return ans
-        if intent == "due_list":
-            ans = self._due_list(q, loc, today)
-            if ans is not None:
-                return ans
-        if intent in ("lead", "coord", "deadline", "lead+deadline"):
-            ans = self._answer_task_question(q, loc, intent)
-            if ans is not None:
-                return ans
-        return self._answer_passage(q, loc, intent)
+    def _today(self) -> date:
+        return datetime.now(self.tz).date()
 
-    # ---- tasks ----------------------------------------------------------------------------------
-    def _answer_task_question(self, q: str, loc: str | None, intent: str) -> Answer | None:
-        cq = content_query(q, _name(loc))
-        hits = self.index.search_tasks(cq or q, loc, k=8)
-        hits = [h for h in hits if h.coverage >= TASK_COVERAGE]
-        if intent in ("lead", "lead+deadline"):
-            with_lead = [h for h in hits if self.index.tasks[h.index].lead]
-            hits = with_lead or hits
-        if not hits:
-            return None
-        best = hits[0]
-        top = [self.index.tasks[h.index] for h in hits if h.score >= best.score * 0.999]
-        if loc is None:
-            locs = {}
-            for h in hits[:5]:
-                t = self.index.tasks[h.index]
-                if h.score >= best.score * 0.8:
-                    locs.setdefault(t.locality, t)
-            if len(locs) > 1:
-                return self._choices(q, list(locs.values()), intent)
-        return self._task_answer(q, top[:1], intent)
+    # ---- one question ------------------------------------------------------------------------------
+    def _answer(self, q: Query, last_task_id: str | None, today: date) -> Answer:
+        if len(q.folded) < 2:
+            return Answer(question=q.text, text="Anh/chị vui lòng nhập câu hỏi cụ thể hơn.", found=False, intent="empty")
+        if q.smalltalk:
+            return render.smalltalk_answer(q.text, q.asks)
+        # A short follow-up about the task just answered ("còn ai phối hợp?", "hạn khi nào?").
+        last = self.task(last_task_id) if last_task_id else None
+        if last is not None and len(set(q.tokens)) <= 2 and q.scope is None and any(a in TASK_ASKS for a in q.asks):
+            return render.task_answer(q.text, last, q.asks, _intent(q), today)
+        ranked = self.rank(q, today)
+        if ranked and ranked[0].score >= self.scorer.threshold:
+            choice = self._choices(q, ranked)
+            return choice or ranked[0].render()
+        if q.scope is not None and q.scope.how == "chat":  # the chat's place is a preference, not a wall
+            open_q = _unscoped(q)
+            ranked = self.rank(open_q, today)
+            if ranked and ranked[0].score >= self.scorer.threshold:
+                return self._choices(open_q, ranked) or ranked[0].render()
+        return self._refusal(q)
 
-    def _choices(self, q: str, tasks: list[Task], intent: str) -> Answer:
-        lines = ["Câu hỏi khớp với nhiệm vụ trong kế hoạch của nhiều địa bàn. Bạn muốn hỏi địa bàn nào?"]
-        choices = []
-        for i, t in enumerate(tasks, 1):
-            lines.append(f"{i}. {t.locality}: {_short(t.title, 90)}")
-            choices.append(Choice(label=f"{t.locality}: {_short(t.title, 40)}", query=q, locality=t.locality))
-        return Answer(question=q, text="\n".join(lines), found=False, intent=intent, choices=choices,
-                      tasks=[task_ref(t) for t in tasks])
+    def rank(self, q: Query, today: date, dense: bool | None = None) -> list[Candidate]:
+        """Every source's candidates, scored. The question is embedded only when the lexical evidence is unsure
+        (best coverage under the gate) and the dense index is ready — `dense` forces it on or off."""
+        cands = self.candidates(q, today, dense=False)
+        best_cov = max((c.feats["cov"] for c in cands if c.source in ("task", "passage")), default=0.0)
+        want_dense = dense if dense is not None else (best_cov < self.scorer.gate and self.index.dense_ready)
+        if want_dense and self.index.dense_ready:
+            lexical_only = [c for c in cands if c.source not in ("task", "passage")]
+            cands = lexical_only + self._plan_candidates(q, dense_text=q.restored or q.text)
+            _mark_best_coverage(cands)
+        return self.scorer.rank(cands)
 
-    def _task_answer(self, q: str, tasks: list[Task], intent: str) -> Answer:
-        t = tasks[0]
-        lines = [f"Theo {t.plan_title} ({t.locality}):", f"Nhiệm vụ: {_short(t.title, 300)}"]
-        lead = ", ".join(t.lead) if t.lead else "kế hoạch không ghi rõ đơn vị chủ trì"
-        if t.lead and any(is_collective(u) for u in t.lead):
-            lead += " (nhóm đơn vị, không phải một đơn vị cụ thể)"
-        if intent == "coord":
-            coord = ", ".join(t.coordinate) if t.coordinate else "kế hoạch không ghi đơn vị phối hợp"
-            lines.append(f"• Phối hợp: {coord}")
-            lines.append(f"• Chủ trì: {lead}")
+    def candidates(self, q: Query, today: date, dense: bool = False) -> list[Candidate]:
+        out: list[Candidate] = []
+        if not dense:
+            out += self._plan_candidates(q, None)
         else:
-            lines.append(f"• Chủ trì: {lead}" + (" (suy ra từ phân công lĩnh vực)" if t.lead_inferred else ""))
-            if t.coordinate:
-                lines.append(f"• Phối hợp: {', '.join(t.coordinate)}")
-        if t.deadline_text:
-            due = f" (hạn: {_fmt_date(t.due)})" if t.due else ""
-            lines.append(f"• Thời gian: {t.deadline_text}{due}")
-        elif intent in ("deadline", "lead+deadline"):
-            lines.append("• Thời gian: kế hoạch không ghi thời hạn cho nhiệm vụ này")
-        if t.note:
-            lines.append(f"Lưu ý: {t.note}.")
-        lines.append(f"Nguồn: {t.document}, mục “{t.section}”.")
-        quote = display_quote(t)
-        lines.append(f"Trích dòng bảng: “{_short(quote, 600)}”" if t.source_kind == "table_row"
-                     else f"Trích: “{_short(quote, 600)}”")
-        if t.lead_inferred and t.inferred_from:
-            lines.append(f"Căn cứ phân công: “{_short(t.inferred_from, 300)}”")
-        sources = [task_source(t)]
-        if t.lead_inferred and t.inferred_from:
-            sources.append(Source(document=t.document, locality=t.locality, section="Tổ chức thực hiện",
-                                  quote=t.inferred_from))
-        return Answer(question=q, text="\n".join(lines), found=True, intent=intent, sources=sources,
-                      tasks=[task_ref(x) for x in tasks])
+            out += self._plan_candidates(q, q.restored or q.text)
+        _mark_best_coverage(out)
+        out += self._proc_candidates(q)
+        out += self._unit_candidates(q)
+        out += self._meta_candidates(q)
+        out += self._due_candidates(q, today)
+        return out
 
-    def unit_tasks(self, q: str, locality: str | None = None, page: int = 1) -> Answer:
-        loc = self.index.detect_locality(q) or locality
-        unit = self.index.find_unit(q, loc)
-        if unit is None:
-            return Answer(question=q, text="Bạn muốn hỏi nhiệm vụ của đơn vị nào? Ví dụ: “Phòng Văn hóa - Xã hội "
-                          "phụ trách những việc gì?”", found=False, intent="unit_tasks")
-        name, key = unit
-        # Precomputed unit -> locality -> tasks map: no scan of every task per question.
-        hits = self.index.tasks_led_by(key, loc)
-        tasks = [self.index.tasks[i] for i in hits]
+    # ---- sources -------------------------------------------------------------------------------------
+    def _place(self, q: Query) -> str | None:
+        return q.scope.place if q.scope else None
+
+    def _plan_candidates(self, q: Query, dense_text: str | None) -> list[Candidate]:
+        if not q.content:
+            return []
+        place = self._place(q)
+        docs = q.doc_ids or None
+        dense_scores = self.index._dense_scores(dense_text, 100, place) if dense_text else {}
+        out: list[Candidate] = []
+        hits = self.index.search_tasks(q.content, place, k=8, dense=dense_scores, docs=docs)
+        best = hits[0].score if hits else 1.0
+        rare = self.index.rare_coverages(q.tokens, [h.index for h in hits], tasks=True)
+        for rank, h in enumerate(hits):
+            t = self.index.tasks[h.index]
+            f = base_features(q, "task")
+            f.update(cov=h.coverage, cov_sq=h.coverage ** 2, lex_rel=h.score / best, top1=float(rank == 0),
+                     doc_named=float(t.doc_id in q.doc_ids), scoped=float(q.scope is not None and q.scope.how != "chat"),
+                     cov_rare=float(rare[rank]))
+            ci = self.index.task_chunk[h.index] if h.index < len(self.index.task_chunk) else None
+            f["dense"] = dense_scores.get(ci, 0.0) if ci is not None else 0.0
+            ok = _task_field_ok(q, t)
+            f["field_ok"], f["field_missing"] = float(ok), float(not ok and any(a in TASK_ASKS for a in q.asks))
+            f["inferred"] = float(t.lead_inferred and "lead" in q.asks)
+            out.append(Candidate("task", t.locality, f, _bind_task(q, t), key=t.id, payload=t))
+        chits = (self._chunks_with_dense(q, place, docs, dense_scores) if dense_scores
+                 else self.index.search_chunks(q.content, place, k=6, match_query=q.content, docs=docs))
+        best = chits[0].score if chits else 1.0
+        want_number = "figure" in q.asks
+        tokset = set(re.findall(r"[a-z0-9%]+", q.content))
+        rare = self.index.rare_coverages(q.tokens, [h.index for h in chits])
+        for rank, h in enumerate(chits):
+            c = self.index.chunks[h.index]
+            f = base_features(q, "passage")
+            has_num = bool(re.search(r"\d", c.text))
+            ok = _passage_field_ok(q, c.text)
+            f.update(cov=h.coverage, cov_sq=h.coverage ** 2, lex_rel=h.score / best, top1=float(rank == 0),
+                     doc_named=float(c.doc_id in q.doc_ids), scoped=float(q.scope is not None and q.scope.how != "chat"),
+                     dense=dense_scores.get(h.index, 0.0), figure_number=float(want_number and has_num),
+                     field_ok=float(ok), field_missing=float(not ok), cov_rare=float(rare[rank]))
+            doc = self.index.doc_by_id.get(c.doc_id, {})
+            out.append(Candidate("passage", c.locality, f,
+                                 _bind_passage(q, c, doc.get("citation", ""), tokset, want_number),
+                                 key=c.id, payload=c))
+        return out
+
+    def _chunks_with_dense(self, q: Query, place, docs, dense_scores):
+        from index.search import Hit
+
+        hits = self.index.search_chunks(q.content, place, k=12, match_query=q.content, docs=docs)
+        fused = {h.index: h for h in hits}
+        ranked_dense = sorted(dense_scores.items(), key=lambda kv: -kv[1])[:20]
+        ids = [i for i, _ in ranked_dense if i not in fused]
+        covs = self.index.coverages(query_tokens(q.content), ids) if ids else []
+        for (i, _), cov in zip([(i, s) for i, s in ranked_dense if i not in fused], covs):
+            fused[i] = Hit(i, 0.7 / (20 + [j for j, _ in ranked_dense].index(i)), float(cov))
+        return sorted(fused.values(), key=lambda h: -h.score)[:6]
+
+    def _proc_candidates(self, q: Query) -> list[Candidate]:
+        pa = self.procedures
+        if pa is None:
+            return []
+        place = self._place(q)
+        proc_place = place if place and any(fold(strip_type(place)) == fold(strip_type(p.locality))
+                                            for p in pa.procedures if p.locality) else None
+        f = base_features(q, "proc")
+        if hasattr(pa, "best"):
+            m = pa.best(q.text, proc_place)
+            if m is None:
+                return []
+            f.update(cov=m.coverage, cov_sq=m.coverage ** 2, name_score=m.name_score, top1=1.0, lex_rel=1.0,
+                     cov_rare=m.name_score, cov_best=1.0,
+                     field_ok=float(m.field_found), field_missing=float(not m.field_found))
+            answer = m.answer
+            return [Candidate("proc", proc_place or "", f, lambda a=answer: a, key=getattr(m, "key", ""), payload=m)]
+        intent, cands = pa.match(q.text, proc_place)
+        if intent is None or not cands:
+            return []
+        c0 = cands[0]
+        answer = pa.answer(q.text, proc_place)
+        if answer is None:
+            return []
+        f.update(cov=min(c0.q_cov, 1.0), cov_sq=min(c0.q_cov, 1.0) ** 2, name_score=c0.n_cov, top1=1.0, lex_rel=1.0,
+                 cov_rare=c0.n_cov, cov_best=1.0,
+                 field_ok=float(answer.found), field_missing=float(not answer.found))
+        return [Candidate("proc", proc_place or "", f, lambda a=answer: a, key=c0.key, payload=c0)]
+
+    def _find_unit(self, folded: str, place: str | None) -> tuple[str, str] | None:
+        return self.index.find_unit(folded, place)
+
+    def _unit_candidates(self, q: Query) -> list[Candidate]:
+        if q.unit is None or "unit_tasks" not in q.asks:
+            return []
+        name, key = q.unit
+        place = self._place(q)
+        idx = self.index.tasks_led_by(key, place)
+        tasks = [self.index.tasks[i] for i in idx]
+        if q.doc_ids:
+            tasks = [t for t in tasks if t.doc_id in q.doc_ids] or tasks
         if not tasks:
-            return Answer(question=q, text=f"Các kế hoạch không giao nhiệm vụ chủ trì nào cho {name}"
-                          + (f" ({loc})." if loc else "."), found=False, intent="unit_tasks")
-        locs = sorted({t.locality for t in tasks})
-        if len(locs) > 1 and not loc:
-            choices = [Choice(label=l, query=q, locality=l) for l in locs]
+            return []
+        places = sorted({t.locality for t in tasks})
+        # The question's own topic words ("về kinh phí") order the unit's tasks.
+        unit_toks = set(query_tokens(fold(name)))
+        topic = [t for t in q.tokens if t not in unit_toks]
+        if topic:
+            order = {i: c for i, c in zip(range(len(tasks)), _coverage(self.index, topic, [self.index.tasks.index(t) for t in tasks]))}
+            tasks = [t for _, t in sorted(enumerate(tasks), key=lambda it: -order[it[0]])]
+        f = base_features(q, "unit")
+        f.update(cov=1.0, cov_sq=1.0, cov_rare=1.0, cov_best=1.0, top1=1.0, lex_rel=1.0, field_ok=1.0,
+                 scoped=float(q.scope is not None and q.scope.how != "chat"), doc_named=float(bool(q.doc_ids)))
+        if len(places) > 1:
+            choices = [Choice(label=p, query=q.text, locality=p) for p in places]
             text = f"{name} có nhiệm vụ trong kế hoạch của nhiều địa bàn: " + "; ".join(
-                f"{i}. {l}" for i, l in enumerate(locs, 1)) + ". Bạn chọn địa bàn nào?"
-            return Answer(question=q, text=text, found=False, intent="unit_tasks", choices=choices)
-        # Dedupe the same duty appearing in prose and table, group by area.
-        seen, uniq = set(), []
-        for t in tasks:
-            k = fold(t.title)[:80]
-            if k not in seen:
-                seen.add(k)
-                uniq.append(t)
-        groups: dict[str, list[Task]] = {}
-        for t in uniq:
-            groups.setdefault(t.area or "Nhiệm vụ khác", []).append(t)
-        flat = [(a, t) for a, ts in groups.items() for t in ts]
-        start = (page - 1) * PAGE_SIZE
-        shown = flat[start : start + PAGE_SIZE]
-        lines = [f"{name} ({tasks[0].locality}) chủ trì {len(uniq)} nhiệm vụ theo {tasks[0].plan_title}:"]
-        current = None
-        for area, t in shown:
-            if area != current:
-                lines.append(f"\n[{area}]")
-                current = area
-            dl = f" — {t.deadline_text}" if t.deadline_text else ""
-            mark = " (suy ra)" if t.lead_inferred else ""
-            lines.append(f"• {_short(t.title, 160)}{dl}{mark}")
-        if start + PAGE_SIZE < len(flat):
-            lines.append(f"\n(Trang {page}/{(len(flat) - 1) // PAGE_SIZE + 1}. Gõ “/nhiemvu {name} trang {page + 1}” để xem tiếp.)")
-        lines.append(f"Nguồn: {tasks[0].document}.")
-        return Answer(question=q, text="\n".join(lines), found=True, intent="unit_tasks",
-                      sources=[task_source(t) for _, t in shown], tasks=[task_ref(t) for _, t in shown])
+                f"{i}. {p}" for i, p in enumerate(places, 1)) + ". Anh/chị chọn địa bàn nào?"
+            ans = Answer(question=q.text, text=text, found=False, intent="unit_tasks", choices=choices)
+            return [Candidate("unit", "", f, lambda a=ans: a, key=key)]
+        return [Candidate("unit", places[0], f, lambda: render.unit_tasks_answer(q.text, name, tasks, 1), key=key)]
 
-    def _due_list(self, q: str, loc: str | None, today: date | None) -> Answer | None:
-        f = fold(q)
-        kind = None
-        if re.search(r"khi co (quy dinh|huong dan|van ban)", f):
-            kind = "conditional"
-        elif "thuong xuyen" in f:
-            kind = "ongoing"
-        if kind:
-            tasks = [t for t in self.index.tasks if t.deadline_kind == kind and (not loc or fold(t.locality) == fold(loc))]
-            if "huong dan" in f or "quy dinh" in f:
-                tasks = [t for t in tasks if re.search(r"quy dinh|huong dan", fold(t.deadline_text))] or tasks
-            if not tasks:
-                return None
-            label = "khi có quy định, hướng dẫn" if kind == "conditional" else "thường xuyên"
-            lines = [f"Các nhiệm vụ thực hiện {label}" + (f" ({loc})" if loc else "") + f": {len(tasks)} nhiệm vụ."]
-            for t in tasks[:PAGE_SIZE]:
-                lines.append(f"• {_short(t.title, 150)} — Chủ trì: {', '.join(t.lead) or 'không ghi'}; Thời gian: {t.deadline_text}")
-            if len(tasks) > PAGE_SIZE:
-                lines.append(f"(và {len(tasks) - PAGE_SIZE} nhiệm vụ khác)")
-            lines.append(f"Nguồn: {tasks[0].document}.")
-            return Answer(question=q, text="\n".join(lines), found=True, intent="due_list",
-                          sources=[task_source(t) for t in tasks[:PAGE_SIZE]],
-                          tasks=[task_ref(t) for t in tasks[:PAGE_SIZE]])
-        return self.due(q, loc, today)
+    def _meta_candidates(self, q: Query) -> list[Candidate]:
+        if not any(a.startswith("meta_") for a in q.asks):
+            return []
+        place = self._place(q)
+        docs = [self.index.doc_by_id[d] for d in q.doc_ids if d in self.index.doc_by_id]
+        if not docs and place:
+            docs = [d for d in self.index.documents if d.get("kind") == "plan" and fold(d.get("locality") or "") == fold(place)]
+        if not docs:
+            return []
+        f = base_features(q, "meta")
+        f.update(cov=1.0 if q.doc_ids or len(docs) == 1 else 0.5, top1=1.0, lex_rel=1.0, field_ok=1.0,
+                 cov_rare=1.0, cov_best=1.0,
+                 doc_named=float(bool(q.doc_ids)), scoped=float(q.scope is not None))
+        if len(docs) > 1:
+            choices = [Choice(label=render.short(d.get("title") or d["document"], 60), query=q.text,
+                              locality=d.get("locality")) for d in docs]
+            text = "Địa bàn này có nhiều kế hoạch; anh/chị hỏi kế hoạch nào?\n" + "\n".join(
+                f"{i}. {d.get('title')}" for i, d in enumerate(docs, 1))
+            ans = Answer(question=q.text, text=text, found=False, intent="plan_meta", choices=choices)
+            return [Candidate("meta", place or "", f, lambda a=ans: a)]
+        doc = docs[0]
+        return [Candidate("meta", doc.get("locality") or "", f, lambda: render.meta_answer(q.text, doc, q.asks),
+                          key=doc["doc_id"])]
+
+    def _due_candidates(self, q: Query, today: date) -> list[Candidate]:
+        recurring = re.search(r"\b(hang|hang) (nam|quy|thang)\b|\bthuong xuyen\b|\bkhi co (quy dinh|huong dan|van ban)", q.folded)
+        if "due_list" not in q.asks:
+            return []
+        ans = self.due_answer(q, today, recurring_only=bool(recurring and q.period is None))
+        if ans is None:
+            return []
+        f = base_features(q, "due")
+        f.update(cov=1.0, top1=1.0, lex_rel=1.0, field_ok=float(ans.found), field_missing=float(not ans.found),
+                 cov_rare=1.0, cov_best=1.0,
+                 scoped=float(q.scope is not None))
+        return [Candidate("due", self._place(q) or "", f, lambda a=ans: a)]
+
+    # ---- choices and refusals ------------------------------------------------------------------------
+    def _choices(self, q: Query, ranked: list[Candidate]) -> Answer | None:
+        """Two good candidates of the same kind from different places, and the question names no place."""
+        if q.scope is not None or len(ranked) < 2:
+            return None
+        top = ranked[0]
+        rivals = [c for c in ranked[1:6] if c.source == top.source and c.place and c.place != top.place
+                  and c.score >= self.scorer.threshold and top.score - c.score <= self.scorer.margin]
+        if top.source not in ("task", "passage") or not rivals:
+            return None
+        picks: dict[str, Candidate] = {top.place: top}
+        for c in rivals:
+            picks.setdefault(c.place, c)
+        lines = ["Câu hỏi khớp với nội dung trong văn bản của nhiều địa bàn. Anh/chị muốn hỏi địa bàn nào?"]
+        choices = []
+        for i, (place, c) in enumerate(picks.items(), 1):
+            title = getattr(c.payload, "title", "") or getattr(c.payload, "text", "")
+            lines.append(f"{i}. {place}: {render.short(title, 90)}")
+            choices.append(Choice(label=f"{place}: {render.short(title, 40)}", query=q.text, locality=place))
+        return Answer(question=q.text, text="\n".join(lines), found=False, intent=_intent(q), choices=choices)
+
+    def _refusal(self, q: Query) -> Answer:
+        if any(a in PROC_ASKS for a in q.asks):
+            where = f" của {q.scope.place}" if q.scope else ""
+            text = (f"Các văn bản và hồ sơ thủ tục tôi có không nêu nội dung anh/chị hỏi, nên tôi không thể trả lời "
+                    f"chính xác (giấy tờ, thời hạn hay lệ phí). Anh/chị vui lòng hỏi Bộ phận Một cửa (Trung tâm Phục vụ "
+                    f"hành chính công){where} hoặc tra cứu trên Cổng Dịch vụ công quốc gia (dichvucong.gov.vn).")
+            return Answer(question=q.text, text=text, found=False, intent="procedure_not_found")
+        return render.not_found(q.text)
+
+    # ---- structured lists (also used by commands) ----------------------------------------------------
+    def unit_tasks(self, q: str, locality: str | None = None, page: int = 1) -> Answer:
+        query = self.analyzer.analyze(q, locality, self._today())
+        if query.unit is None:
+            return Answer(question=q, text="Anh/chị muốn hỏi nhiệm vụ của đơn vị nào? Ví dụ: “Phòng Văn hóa - Xã hội "
+                          "phụ trách những việc gì?”", found=False, intent="unit_tasks")
+        name, key = query.unit
+        place = query.scope.place if query.scope else locality
+        tasks = [self.index.tasks[i] for i in self.index.tasks_led_by(key, place)]
+        if not tasks:
+            return Answer(question=q, text=f"Các kế hoạch không giao nhiệm vụ nào cho {name}"
+                          + (f" ({place})." if place else "."), found=False, intent="unit_tasks")
+        places = sorted({t.locality for t in tasks})
+        if len(places) > 1 and not place:
+            choices = [Choice(label=p, query=q, locality=p) for p in places]
+            text = f"{name} có nhiệm vụ trong kế hoạch của nhiều địa bàn: " + "; ".join(
+                f"{i}. {p}" for i, p in enumerate(places, 1)) + ". Anh/chị chọn địa bàn nào?"
+            return Answer(question=q, text=text, found=False, intent="unit_tasks", choices=choices)
+        return render.unit_tasks_answer(q, name, tasks, page)
 
     def due(self, period_text: str, locality: str | None = None, today: date | None = None) -> Answer:
-        """Tasks due in a period: 'tháng 6', 'quý này', 'tuần tới', 'tháng này' (Asia/Ho_Chi_Minh)."""
-        today = today or datetime.now(self.tz).date()
-        start, end, label = period_bounds(period_text, today)
-        tasks = [t for t in self.index.tasks if t.due and (not locality or fold(t.locality) == fold(locality))
-                 and start.isoformat() <= t.due <= end.isoformat()]
-        tasks.sort(key=lambda t: t.due)
-        if not tasks:
-            return Answer(question=period_text, text=f"Không có nhiệm vụ nào có hạn trong {label}"
-                          + (f" ({locality})" if locality else "") + " theo các kế hoạch hiện có.",
-                          found=False, intent="due_list")
-        lines = [f"Nhiệm vụ đến hạn trong {label} ({start:%d/%m/%Y}–{end:%d/%m/%Y}):"]
-        for t in tasks[:PAGE_SIZE]:
-            lines.append(f"• {_fmt_date(t.due)} — {_short(t.title, 140)} ({t.locality}; chủ trì: {', '.join(t.lead) or 'không ghi'}; “{t.deadline_text}”)")
-        return Answer(question=period_text, text="\n".join(lines), found=True, intent="due_list",
-                      sources=[task_source(t) for t in tasks[:PAGE_SIZE]], tasks=[task_ref(t) for t in tasks[:PAGE_SIZE]])
+        """Tasks due in a period: 'tháng 6', 'quý này', 'tuần tới', 'tháng này' (default: the next 30 days)."""
+        today = today or self._today()
+        q = self.analyzer.analyze(period_text or "", locality, today)
+        ans = self.due_answer(q, today, recurring_only=False)
+        return ans or render.not_found(period_text, "due_list")
 
-    # ---- passages -------------------------------------------------------------------------------
-    def _answer_passage(self, q: str, loc: str | None, intent: str) -> Answer:
-        cq = content_query(q, _name(loc)) or fold(q)
-        hits = self.index.search_chunks(cq, loc, k=6, match_query=cq)
-        hits = [h for h in hits if h.coverage >= FACT_COVERAGE]
-        if not hits:
-            return Answer(question=q, text=NOT_FOUND, found=False, intent=intent)
-        want_number = bool(re.search(r"bao nhieu|ty le|muc|phan tram|toi thieu", fold(q)))
-        best_hit = hits[0]
-        if want_number:
-            numeric = [h for h in hits[:4] if re.search(r"\d", self.index.chunks[h.index].text)]
-            if numeric:
-                best_hit = max(numeric, key=lambda h: (h.coverage, h.score))
-        c = self.index.chunks[best_hit.index]
-        quote = best_sentence(c.text, cq, want_number)
-        head = c.heading if c.heading and c.heading not in quote else ""
-        lines = [f"Theo {c.title} ({c.locality}):"]
-        if head and c.kind != "table_row":
-            lines.append(f"[{_short(head, 120)}]")
-        lines.append(f"“{quote}”")
-        lines.append(f"Nguồn: {c.document}, mục “{c.section}”.")
-        return Answer(question=q, text="\n".join(lines), found=True, intent=intent,
-                      sources=[Source(document=c.document, locality=c.locality, section=c.section, quote=quote)])
-
-
-def best_sentence(text: str, query: str, want_number: bool) -> str:
-    """The sentence of a passage that carries the answer (the whole passage when it is short)."""
-    if len(text) <= 420:
-        return text
-    parts = [p.strip() for p in re.split(r"(?<=[.;])\s+(?=[A-ZĐÀ-Ỹ0-9-])", text) if p.strip()]
-    qt = set(re.findall(r"[a-z0-9%]+", fold(query)))
-
-    def score(p: str) -> float:
-        toks = set(re.findall(r"[a-z0-9%]+", fold(p)))
-        s = len(qt & toks)
-        if want_number and re.search(r"\d", p):
-            s += 1.5
-        return s
-
-    best = max(parts, key=score) if parts else text
-    return best
-
-
-def _short(text: str, n: int) -> str:
-    text = text or ""
-    return text if len(text) <= n else text[: n - 1].rstrip() + "…"
+    def due_answer(self, q: Query, today: date, recurring_only: bool) -> Answer | None:
+        place = self._place(q)
+        pool = [t for t in self.index.tasks if not place or fold(t.locality) == fold(place)]
+        if q.doc_ids:
+            pool = [t for t in pool if t.doc_id in q.doc_ids] or pool
+        if recurring_only:
+            f = q.folded
+            if re.search(r"\bthuong xuyen\b", f):
+                sel, label = [t for t in pool if t.deadline_kind == "ongoing"], "thường xuyên"
+            elif re.search(r"\bkhi co (quy dinh|huong dan|van ban)", f):
+                sel, label = [t for t in pool if t.deadline_kind == "conditional"], "khi có quy định, hướng dẫn"
+            else:
+                rec = "yearly" if re.search(r"hang nam", f) else "quarterly" if re.search(r"hang quy", f) else "monthly"
+                sel = [t for t in pool if t.deadline_kind == "recurring" and (t.deadline or {}).get("recurrence") == rec]
+                label = {"yearly": "hằng năm", "quarterly": "hằng quý", "monthly": "hằng tháng"}[rec]
+            if not sel:
+                return None
+            lines = [f"Các nhiệm vụ thực hiện {label}" + (f" ({place})" if place else "") + f": {len(sel)} nhiệm vụ."]
+            for t in sel[:PAGE_SIZE]:
+                lines.append(f"• {render.short(t.title, 150)} — Chủ trì: {', '.join(t.lead) or 'không ghi'}; "
+                             f"Thời gian: {t.deadline_text}")
+            if len(sel) > PAGE_SIZE:
+                lines.append(f"(và {len(sel) - PAGE_SIZE} nhiệm vụ khác)")
+            lines.append(f"Nguồn: {sel[0].cite or sel[0].plan_title}.")
+            return Answer(question=q.text, text="\n".join(lines), found=True, intent="due_list",
+                          sources=[render.task_source(t) for t in sel[:PAGE_SIZE]],
+                          tasks=[render.task_ref(t) for t in sel[:PAGE_SIZE]])
+        period = q.period or Period(today, today + timedelta(days=30), "30 ngày tới", True)
+        year_note = ""
+        if not period.year_given:
+            period, year_note = _plan_year(period, pool, today)
+        due: list[tuple[date, Task]] = []
+        for t in pool:
+            occ = occurrences(Deadline.from_dict(t.deadline), period.start, period.end) if t.deadline else []
+            if occ:
+                due.append((occ[0], t))
+        due.sort(key=lambda x: x[0])
+        where = f" ({place})" if place else ""
+        if not due:
+            return Answer(question=q.text, text=f"Không có nhiệm vụ nào có hạn trong {period.label}{where} theo các kế "
+                          "hoạch hiện có." + (f" {year_note}" if year_note else ""), found=False, intent="due_list")
+        lines = [f"Nhiệm vụ đến hạn trong {period.label}{where} ({period.start:%d/%m/%Y}–{period.end:%d/%m/%Y}):"]
+        if year_note:
+            lines.append(year_note)
+        for d, t in due[:PAGE_SIZE]:
+            lines.append(f"• {d:%d/%m/%Y} — {render.short(t.title, 140)} ({t.locality}; chủ trì: "
+                         f"{', '.join(t.lead) or 'không ghi'}; “{t.deadline_text}”)")
+        if len(due) > PAGE_SIZE:
+            lines.append(f"(và {len(due) - PAGE_SIZE} nhiệm vụ khác)")
+        return Answer(question=q.text, text="\n".join(lines), found=True, intent="due_list",
+                      sources=[render.task_source(t) for _, t in due[:PAGE_SIZE]],
+                      tasks=[render.task_ref(t) for _, t in due[:PAGE_SIZE]])
 
 
-def _name(loc: str | None) -> str | None:
-    if not loc:
-        return None
-    return re.sub(r"^(xã|phường|thị trấn)\s+", "", loc, flags=re.I)
+# ---------------------------------------------------------------------------------------------------- helpers
+
+def _mark_best_coverage(cands: list[Candidate]) -> None:
+    """cov_best: the candidate has the highest coverage of its source (the lexical rank may disagree)."""
+    for source in ("task", "passage"):
+        group = [c for c in cands if c.source == source]
+        if group:
+            top = max(c.feats["cov"] for c in group)
+            for c in group:
+                c.feats["cov_best"] = float(c.feats["cov"] >= top - 1e-9)
+
+
+def _intent(q: Query) -> str:
+    if "lead" in q.asks and "deadline" in q.asks:
+        return "lead+deadline"
+    for a in ("coord", "lead", "deadline", "unit_tasks", "due_list", "figure"):
+        if a in q.asks:
+            return a
+    return "general"
+
+
+_ORG_WORD = re.compile(r"\b(Sở|Phòng|Văn phòng|Công an|UBND|Ủy ban|Ban|Trung tâm|Bộ|Tỉnh đoàn|Công chức|Hội|Đài|Chi cục)\b")
+
+
+def _passage_field_ok(q: Query, text: str) -> bool:
+    """Does a passage hold what is asked: a unit for who-questions, a time for when-questions, a number for
+    how-much questions?"""
+    from index.tasks import deadline_phrase
+
+    ok = True
+    if "lead" in q.asks or "coord" in q.asks:
+        ok = ok and bool(_ORG_WORD.search(text))
+    if "deadline" in q.asks:
+        ok = ok and bool(deadline_phrase(text) or re.search(r"\b(19|20)\d\d\b|\bngày \d", text))
+    if "figure" in q.asks:
+        ok = ok and bool(re.search(r"\d", text))
+    return ok
+
+
+def _task_field_ok(q: Query, t: Task) -> bool:
+    ok = True
+    if "figure" in q.asks and not any(a in q.asks for a in TASK_ASKS):
+        ok = ok and bool(re.search(r"\d", t.quote))
+    if "lead" in q.asks:
+        ok = ok and bool(t.lead)
+    if "coord" in q.asks:
+        ok = ok and bool(t.coordinate or t.lead)
+    if "deadline" in q.asks:
+        ok = ok and bool(t.deadline_text)
+    return ok
+
+
+def _bind_task(q: Query, t: Task):
+    return lambda: render.task_answer(q.text, t, q.asks, _intent(q))
+
+
+def _bind_passage(q: Query, c, cite: str, tokens: set[str], want_number: bool):
+    return lambda: render.passage_answer(q.text, c, cite, tokens, want_number, _intent(q))
+
+
+def _coverage(index: SearchIndex, tokens: list[str], ids: list[int]) -> list[float]:
+    return list(index.coverages(tokens, ids, tasks=True)) if ids else []
+
+
+def _unscoped(q: Query) -> Query:
+    from dataclasses import replace
+
+    return replace(q, scope=None, doc_ids=[])
+
+
+def _plan_year(period: Period, pool: list[Task], today: date) -> tuple[Period, str]:
+    """'tháng 12' without a year: this year when today falls in a plan's period, else the year of the plans' own
+    period (and the answer says which year it used)."""
+    years = set()
+    for t in pool:
+        d = t.deadline or {}
+        for key in ("start", "due", "until"):
+            if d.get(key):
+                years.add(int(d[key][:4]))
+    if not years or today.year in years:
+        return period, ""
+    y = max(years) if today.year > max(years) else min(years)
+    shift = y - period.start.year
+    new = Period(period.start.replace(year=period.start.year + shift), period.end.replace(year=period.end.year + shift),
+                 re.sub(r"\d{4}", str(y), period.label), True, period.month, period.quarter)
+    return new, f"(Kế hoạch chỉ có mốc thời gian trong năm {y} nên tôi hiểu “{period.label.split('/')[0]}” là của năm {y}.)"
+
+
+def _combine(text: str, answers: list[Answer]) -> Answer:
+    parts = [f"{i}) {a.text}" for i, a in enumerate(answers, 1)]
+    out = Answer(question=text, text="\n\n".join(parts), found=any(a.found for a in answers),
+                 intent="multi:" + ",".join(a.intent for a in answers))
+    for a in answers:
+        out.sources += a.sources
+        out.tasks += a.tasks
+        out.procedures += a.procedures
+    return out
 
 
 def period_bounds(text: str, today: date) -> tuple[date, date, str]:
-    """'tháng 6' / 'tháng này' / 'tháng tới' / 'quý này' / 'quý 3' / 'tuần tới' / 'tuần này' / default 30 days."""
-    f = fold(text)
-    m = re.search(r"thang (\d{1,2})(?:\s*/\s*|\s+nam\s+)?(\d{4})?", f)
-    if m and 1 <= int(m.group(1)) <= 12:
-        mo, y = int(m.group(1)), int(m.group(2) or today.year)
-        return date(y, mo, 1), _month_end(y, mo), f"tháng {mo}/{y}"
-    if re.search(r"thang (nay|hien tai)", f):
-        return date(today.year, today.month, 1), _month_end(today.year, today.month), "tháng này"
-    if re.search(r"thang (toi|sau)", f):
-        y, mo = (today.year + (today.month == 12), today.month % 12 + 1)
-        return date(y, mo, 1), _month_end(y, mo), "tháng tới"
-    m = re.search(r"quy (\d|i{1,3}|iv)\b", f)
-    if m or re.search(r"quy (nay|toi|sau)", f):
-        if m:
-            raw = m.group(1)
-            qn = int(raw) if raw.isdigit() else {"i": 1, "ii": 2, "iii": 3, "iv": 4}[raw]
-            y = today.year
-        else:
-            qn = (today.month - 1) // 3 + 1
-            y = today.year
-            if re.search(r"quy (toi|sau)", f):
-                qn += 1
-                if qn == 5:
-                    qn, y = 1, y + 1
-        start = date(y, 3 * (qn - 1) + 1, 1)
-        return start, _month_end(y, 3 * qn), f"quý {qn}/{y}"
-    if re.search(r"tuan (toi|sau)", f):
-        start = today + timedelta(days=7 - today.weekday())
-        return start, start + timedelta(days=6), "tuần tới"
-    if re.search(r"tuan (nay)", f):
-        start = today - timedelta(days=today.weekday())
-        return start, start + timedelta(days=6), "tuần này"
-    m = re.search(r"nam (\d{4})", f)
-    if m:
-        y = int(m.group(1))
-        return date(y, 1, 1), date(y, 12, 31), f"năm {y}"
-    return today, today + timedelta(days=30), "30 ngày tới"
-
-
-def _month_end(y: int, m: int) -> date:
-    return (date(y + (m == 12), m % 12 + 1, 1) - timedelta(days=1))
+    """'tháng 6' / 'tháng này' / 'quý 3' / 'tuần tới' ... (default: the next 30 days)."""
+    p = detect_period(fold(text), today)
+    if p is None:
+        return today, today + timedelta(days=30), "30 ngày tới"
+    return p.start, p.end, p.label

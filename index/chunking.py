@@ -74,13 +74,15 @@ def passage_text(chunk: Chunk) -> str:
 
 
 def lexical_text(chunk: Chunk) -> str:
-    """What BM25 indexes: heading (a unit name in 'Tổ chức thực hiện') and the text."""
-    return f"{chunk.heading} {chunk.text}"
+    """What BM25 indexes: the text with its context — heading (a unit name in 'Tổ chức thực hiện'), section
+    path and the plan's title — so a question that names the plan's topic still matches the plan's passages."""
+    return f"{chunk.heading} {chunk.text} | {chunk.section} | {chunk.title}"
 
 
 def task_lexical_text(task) -> str:
-    """What the task-side BM25 indexes: the task, its output and the quoted row or sentence."""
-    return f"{task.title} {task.output} {task.quote}"
+    """What the task-side BM25 indexes: the task, its output, the quoted row or sentence, the unit whose duty
+    section lists it, its section path and the plan's title."""
+    return f"{task.title} {task.output} {task.quote} | {task.owner} | {task.section} | {task.plan_title}"
 
 
 def task_chunk_links(tasks, chunks: list[Chunk]) -> list[int | None]:

@@ -37,8 +37,8 @@ _NONE = np.zeros(0, dtype=np.int64)
 
 
 def _strip_locality_type(name: str) -> str:
-    """'xã Hải Hậu' -> 'Hải Hậu'."""
-    return re.sub(r"^(xã|phường|thị trấn)\s+", "", name, flags=re.I)
+    """'xã Hải Hậu' -> 'Hải Hậu'; 'tỉnh Bắc Ninh' -> 'Bắc Ninh'; 'thành phố Hồ Chí Minh' -> 'Hồ Chí Minh'."""
+    return re.sub(r"^(xã|phường|thị trấn|đặc khu|tỉnh|thành phố|huyện|quận|thị xã)\s+", "", name, flags=re.I)
 
 
 def _folded(values) -> np.ndarray:
@@ -103,10 +103,13 @@ class SearchIndex:
         self._leads_by_key: dict[str, dict[str, list[int]]] = {}  # unit key -> folded locality -> task indices
         for i, t in enumerate(self.tasks):
             name = _strip_locality_type(t.locality)
-            for u in t.lead:
+            for u in t.lead + ([t.owner] if t.owner else []):  # a unit's tasks: those it leads, and its duties
                 for key in {unit_key(u, ""), unit_key(u, name)}:
                     self._leads_by_key.setdefault(key, {}).setdefault(self.task_locality[i], []).append(i)
         self._localities = sorted({d["locality"] for d in self.documents if d.get("locality")})
+        self.doc_by_id = {d["doc_id"]: d for d in self.documents}
+        self.chunk_doc = np.array([c.doc_id for c in self.chunks], dtype=object)
+        self.task_doc = np.array([t.doc_id for t in self.tasks], dtype=object)
         self._locality_names = [(loc, fold(_strip_locality_type(loc))) for loc in self._localities]
         self._all_units: list[tuple[str, str]] = []  # (name, key) in table order; keys under 6 letters are too vague
         self._units_by_locality: dict[str, list[tuple[str, str]]] = {}
@@ -168,15 +171,34 @@ class SearchIndex:
             return np.zeros(len(ids))
         return (weights @ side.contains(q_tokens, np.asarray(ids))) / total
 
+    def rare_coverages(self, q_tokens: list[str], ids: list[int], tasks: bool = False, n: int = 3) -> np.ndarray:
+        """Share of the question's n rarest words (highest IDF, syllables only) found in each candidate: a
+        candidate that matches the common words but misses what is specific ("tỷ đồng", "mức phạt") is not
+        about the question."""
+        side = self.task_lexical if tasks else self.lexical
+        uni = sorted({t for t in q_tokens if "_" not in t and self.lexical is not None and self.lexical.df(t) > 0},
+                     key=lambda t: -self.idf(t))[:n]
+        unknown = [t for t in q_tokens if "_" not in t and self.lexical is not None and self.lexical.df(t) == 0
+                   and len(t) > 2]
+        if not ids or side is None or not (uni or unknown):
+            return np.zeros(len(ids))
+        found = side.contains(uni, np.asarray(ids)).sum(axis=0) if uni else np.zeros(len(ids))
+        # a word the corpus has never seen is missing from every candidate
+        return found / (len(uni) + min(len(unknown), 2))
+
     # ---- search ---------------------------------------------------------------------------------
     def dense_query(self, question: str) -> str:
         return self.restorer.restore(question) if self.restorer else question
+
+    @property
+    def dense_ready(self) -> bool:
+        return self.vectors is not None and self.embedder is not None
 
     def _dense_scores(self, question: str, k: int, locality: str | None = None) -> dict[int, float]:
         if self.vectors is None or self.embedder is None:
             return {}
         rows = self._locality_rows.get(fold(locality)) if locality else None
-        text = self.dense_query(question)
+        text = question  # the caller passes the question as typed, or restored when typed without diacritics
         qv = self._qcache.get(text)
         if qv is None:
             qv = self.embedder.embed_query(text)
@@ -192,12 +214,18 @@ class SearchIndex:
         return {int(i): float(s) for s, i in zip(scores, ids)}
 
     def search_chunks(self, query: str, locality: str | None = None, k: int = 8,
-                      match_query: str | None = None, w_lex: float = 1.0, w_dense: float = 0.7) -> list[Hit]:
+                      match_query: str | None = None, w_lex: float = 1.0, w_dense: float = 0.7,
+                      dense_text: str | None = None, docs: list[str] | None = None) -> list[Hit]:
+        """Passages for a query: BM25 (and dense when `dense_text` is given), fused by weighted reciprocal
+        rank, within a place (and plans) when given."""
         if not self.chunks or self.lexical is None:
             return []
         rows = self._locality_rows.get(fold(locality), _NONE) if locality else None
+        if docs:
+            mask = np.isin(self.chunk_doc, docs)
+            rows = np.flatnonzero(mask) if rows is None else rows[mask[rows]]
         top_lex = _top(self.lexical.scores(query), 50, rows)
-        dense = self._dense_scores(query, 100, locality)
+        dense = self._dense_scores(dense_text, 100, locality) if dense_text else {}
         if rows is not None:  # a global fallback search may return other communes' passages
             loc_f = fold(locality)
             dense = {i: s for i, s in dense.items() if self.chunk_locality[i] == loc_f}
@@ -214,20 +242,25 @@ class SearchIndex:
         return hits[:k]
 
     def search_tasks(self, query: str, locality: str | None = None, k: int = 10,
-                     dense: dict[int, float] | None = None) -> list[Hit]:
+                     dense: dict[int, float] | None = None, dense_text: str | None = None,
+                     docs: list[str] | None = None) -> list[Hit]:
         if not self.tasks:
             return []
         loc_f = fold(locality) if locality else None
         rows = self._task_rows.get(loc_f, _NONE) if loc_f else None
+        if docs:
+            mask = np.isin(self.task_doc, docs)
+            rows = np.flatnonzero(mask) if rows is None else rows[mask[rows]]
         order = _top(self.task_lexical.scores(query), 80, rows)  # filter first, rank second
         qt = query_tokens(query)
-        dense = self._dense_scores(query, 100, locality) if dense is None else dense
+        if dense is None:
+            dense = self._dense_scores(dense_text, 100, locality) if dense_text else {}
         fused: dict[int, float] = {}
         for rank, i in enumerate(order):
             fused[i] = fused.get(i, 0.0) + 1.0 / (20 + rank)
         for rank, (ci, _) in enumerate(sorted(dense.items(), key=lambda kv: -kv[1])):
             for i in self.chunk_tasks.get(ci, ()):
-                if not loc_f or self.task_locality[i] == loc_f:
+                if (not loc_f or self.task_locality[i] == loc_f) and (not docs or self.task_doc[i] in docs):
                     fused[i] = fused.get(i, 0.0) + 0.7 / (20 + rank)
         ids = list(fused)
         hits = [Hit(i, fused[i], float(c)) for i, c in zip(ids, self.coverages(qt, ids, tasks=True))]

@@ -421,7 +421,11 @@ def _body_tasks(b: _Builder, claimed: set[int], xref: dict[int, tuple[str, str]]
         if any(_ORG_SECTION.search(p) for p in path_f) or (path_f and path_f[0].startswith("phu luc")):
             continue
         if any(_SKIP_PATH.search(p) and "nhiem vu" not in p for p in path_f):
-            continue  # targets, purposes, requirements, funding: not tasks
+            # targets, purposes, requirements, funding are not tasks — but a sentence whose subject is a unit
+            # ("Sở Tài chính … chủ trì tổng hợp, bố trí kinh phí") is that unit's duty wherever it stands
+            for item in sec.items:
+                _unit_sentence(b, sec, item.text)
+            continue
         area = ""
         for p in reversed(path):
             found = areas_of(p.heading)
@@ -452,8 +456,26 @@ def _body_tasks(b: _Builder, claimed: set[int], xref: dict[int, tuple[str, str]]
                 inferred, justification = True, found[1]
             elif id(sec) in claimed:
                 continue  # a labelled task's own description
+            elif _unit_sentence(b, sec, text):
+                continue
             b.add("body", text, sec.path_label(), lead=lead, coord=coord, deadline=deadline_phrase(text),
                   area=area, inferred=inferred, inferred_from=justification, note=note)
+
+
+def _unit_sentence(b: _Builder, sec: Section, text: str) -> bool:
+    """'<Unit>, <circumstance>, <verb> …' or '<Unit> <verb> …': the unit's own duty (it leads it)."""
+    if len(text) < 25 or fold(text) in b.quoted:
+        return False
+    head = unit_at_start(text)
+    if head is None:
+        return False
+    unit, rest = head
+    if not rest or len(unit) > 90 or is_collective(unit) and not rest:
+        return False
+    lead, coord = _duty_roles(unit, rest)
+    b.add("sentence", text, sec.path_label(), lead=lead, coord=coord, deadline=deadline_phrase(text),
+          owner=b.units([unit])[0], area=(areas_of(text) or [""])[0])
+    return True
 
 
 # -------------------------------------------------------------------------------------------- 5. sentences

