@@ -121,13 +121,13 @@ class Answerer:
         return q.scope.place if q.scope else None
 
     def _plan_candidates(self, q: Query, dense_text: str | None) -> list[Candidate]:
-        if not q.content:
+        if not q.tokens:
             return []
         place = self._place(q)
         docs = q.doc_ids or None
         dense_scores = self.index._dense_scores(dense_text, 100, place) if dense_text else {}
         out: list[Candidate] = []
-        hits = self.index.search_tasks(q.content, place, k=8, dense=dense_scores, docs=docs)
+        hits = self.index.search_tasks(q.tokens, place, k=8, dense=dense_scores, docs=docs)
         best = hits[0].score if hits else 1.0
         rare = self.index.rare_coverages(q.tokens, [h.index for h in hits], tasks=True)
         for rank, h in enumerate(hits):
@@ -143,7 +143,7 @@ class Answerer:
             f["inferred"] = float(t.lead_inferred and "lead" in q.asks)
             out.append(Candidate("task", t.locality, f, _bind_task(q, t), key=t.id, payload=t))
         chits = (self._chunks_with_dense(q, place, docs, dense_scores) if dense_scores
-                 else self.index.search_chunks(q.content, place, k=6, match_query=q.content, docs=docs))
+                 else self.index.search_chunks(q.tokens, place, k=6, docs=docs))
         best = chits[0].score if chits else 1.0
         want_number = "figure" in q.asks
         tokset = set(re.findall(r"[a-z0-9%]+", q.content))
@@ -159,18 +159,19 @@ class Answerer:
                      field_ok=float(ok), field_missing=float(not ok), cov_rare=float(rare[rank]))
             doc = self.index.doc_by_id.get(c.doc_id, {})
             out.append(Candidate("passage", c.locality, f,
-                                 _bind_passage(q, c, doc.get("citation", ""), tokset, want_number),
+                                 _bind_passage(q, c, doc.get("citation", ""), tokset, want_number,
+                                               self.index.section_chunks(c)),
                                  key=c.id, payload=c))
         return out
 
     def _chunks_with_dense(self, q: Query, place, docs, dense_scores):
         from index.search import Hit
 
-        hits = self.index.search_chunks(q.content, place, k=12, match_query=q.content, docs=docs)
+        hits = self.index.search_chunks(q.tokens, place, k=12, docs=docs)
         fused = {h.index: h for h in hits}
         ranked_dense = sorted(dense_scores.items(), key=lambda kv: -kv[1])[:20]
         ids = [i for i, _ in ranked_dense if i not in fused]
-        covs = self.index.coverages(query_tokens(q.content), ids) if ids else []
+        covs = self.index.coverages(q.tokens, ids) if ids else []
         for (i, _), cov in zip([(i, s) for i, s in ranked_dense if i not in fused], covs):
             fused[i] = Hit(i, 0.7 / (20 + [j for j, _ in ranked_dense].index(i)), float(cov))
         return sorted(fused.values(), key=lambda h: -h.score)[:6]
@@ -239,6 +240,8 @@ class Answerer:
     def _meta_candidates(self, q: Query) -> list[Candidate]:
         if not any(a.startswith("meta_") for a in q.asks):
             return []
+        if _REFERS_ELSEWHERE.search(q.folded):
+            return []  # "thay thế / thực hiện kế hoạch số mấy": another document's number, read from the text
         place = self._place(q)
         docs = [self.index.doc_by_id[d] for d in q.doc_ids if d in self.index.doc_by_id]
         if not docs and place:
@@ -405,6 +408,8 @@ def _intent(q: Query) -> str:
     return "general"
 
 
+_REFERS_ELSEWHERE = re.compile(r"\b(thay the|thuc hien|can cu|trien khai|kem theo|ban hanh kem|sua doi|cu the hoa)\b.{0,40}"
+                               r"\b(ke hoach|quyet dinh|nghi quyet|chuong trinh|van ban|chi thi) so\b|\bso (may|bao nhieu).{0,30}\b(cua|do) (ubnd|uy ban|tinh|bo|chinh phu)")
 _ORG_WORD = re.compile(r"\b(Sở|Phòng|Văn phòng|Công an|UBND|Ủy ban|Ban|Trung tâm|Bộ|Tỉnh đoàn|Công chức|Hội|Đài|Chi cục)\b")
 
 
@@ -420,6 +425,8 @@ def _passage_field_ok(q: Query, text: str) -> bool:
         ok = ok and bool(deadline_phrase(text) or re.search(r"\b(19|20)\d\d\b|\bngày \d", text))
     if "figure" in q.asks:
         ok = ok and bool(re.search(r"\d", text))
+    if "meta_number" in q.asks:
+        ok = ok and bool(re.search(r"(?i)\bsố:?\s*\d+\s*/", text))
     return ok
 
 
@@ -440,7 +447,9 @@ def _bind_task(q: Query, t: Task):
     return lambda: render.task_answer(q.text, t, q.asks, _intent(q))
 
 
-def _bind_passage(q: Query, c, cite: str, tokens: set[str], want_number: bool):
+def _bind_passage(q: Query, c, cite: str, tokens: set[str], want_number: bool, siblings=None):
+    if siblings and re.search(r"\b(nhung|cac) \w+( \w+)? (nao|gi)\b", q.folded):
+        return lambda: render.list_answer(q.text, c, siblings, cite, _intent(q))
     return lambda: render.passage_answer(q.text, c, cite, tokens, want_number, _intent(q))
 
 

@@ -35,17 +35,18 @@ ASK_PATTERNS: list[tuple[str, str]] = [
              r"|\bdo (ai|don vi nao|co quan nao|ben nao|phong nao|so nao) (chu tri|phu trach|thuc hien|dam nhiem|lam|lo)|\b(chu tri|phu trach|dau moi) (la |boi )?(ai|don vi nao|co quan nao|ben nao)"
              r"|\bgiao (cho )?(ai|don vi nao|co quan nao|so nao|ben nao)|\bai (lo|lam|phu trach) (viec|vu|khoan)\b|\bai chiu trach nhiem\b|\bben nao (lo|lam|phu trach)\b"
              r"|\b(ai|ben nao|don vi nao|co quan nao|so nao) (lo|lam|phu trach|chu tri)\b"),
-    ("unit_tasks", r"\b(phu trach|lam|thuc hien|dam nhiem|duoc giao|dam trach|lo|chu tri) (nhung |cac )?(nhiem vu|viec|noi dung|cong viec|mang|phan viec) (nao|gi)"
+    ("unit_tasks", r"\b(phu trach|lam|thuc hien|dam nhiem|duoc giao|dam trach|lo|chu tri|trien khai|phai trien khai|phai thuc hien|phai lam) (nhung |cac )?(nhiem vu|viec|noi dung|cong viec|mang|mang viec|phan viec|hoat dong|linh vuc) (nao|gi)"
+                   r"|\b(co|gom|la) (nhung |cac )?(nhiem vu|viec|hoat dong|mang viec|trach nhiem) (gi|nao)\b"
                    r"|\bphu trach (nhung )?(gi|viec gi|mang gi)|\blam (nhung )?(gi|viec gi)\b|\bco nhiem vu gi|\bnhiem vu (cua|la gi)|\bco trach nhiem (gi|nhu the nao|the nao)"
                    r"|\btrach nhiem (cua|gi)|\bduoc giao (viec|nhiem vu) gi|\bduoc giao (nhung )?gi\b|\bphai lam (gi|nhung gi)|\bcan lam (gi|nhung gi)|\bgiao (cho )?.{3,60} (nhiem vu|viec) gi"),
     ("due_list", r"\b(nhung|cac) (nhiem vu|viec|cong viec|hoat dong) (nao|gi) (phai |se |can )?(xong|hoan thanh|den han|thuc hien|lam|co han|het han)|viec gi den han|\bden han\b|sap het han|qua han|\bhan trong\b"
                  r"|\b(nhiem vu|viec) (nao|gi) (thuc hien )?(hang|hang) (nam|quy|thang)|\bnhung viec (phai lam|can lam)"),
-    ("deadline", r"\bhan\b(?! che)|\bkhi nao\b|\bbao gio\b|\bthoi gian (thuc hien|hoan thanh|ra sao|nhu the nao|la gi|nao|bao lau)|\bthoi han\b|\btien do\b"
-                 r"|(ngay|thang|nam|quy) nao\b|\bluc nao\b|\bbao lau (mot|1) lan\b|\bmay lan\b|\bdinh ky\b|\btan suat\b|\bhang (nam|quy|thang)\b|\btruoc ngay nao\b|\btu khi nao\b|\bmoc\b"),
+    ("deadline", r"\bhan\b(?! che)|\bkhi nao\b|\bbao gio\b|\b(ky|dot) nao\b|\bthoi han (bao nhieu|may) ngay\b|\bthoi gian (thuc hien|hoan thanh|ra sao|nhu the nao|la gi|nao|bao lau)|\bthoi han\b|\btien do\b"
+                 r"|(ngay|thang|nam|quy) nao\b|\bluc nao\b|\bbao lau (mot|1) lan\b|\bmay lan\b|\bdinh ky\b|\btan suat\b|\btruoc ngay nao\b|\btu khi nao\b|\bmoc\b"),
     ("figure", r"\bbao nhieu\b|\bty le\b|\bti le\b|%|\bphan tram\b|\bchi tieu\b|\bmuc tieu\b|\btoi thieu\b|\bit nhat\b|\bmay (lan|don vi|xa|phuong|nhiem vu|chi tieu)\b|\bdat (muc|bao)\b|\bmuc (nao|bao)\b"),
     ("proc_docs", r"\bgiay to\b|\bho so (gom|can|nhung gi|gi|nop)|\bcan (nhung )?(gi|nhung gi)\b|\bcan mang\b|\bmang theo\b|\bchuan bi (gi|nhung gi)\b|\bthanh phan ho so\b|\bnop (nhung )?gi\b|\bcan co (gi|nhung gi)"),
     ("proc_time", r"\bmat bao lau\b|\bbao lau\b|\bmay ngay\b|\bbao nhieu ngay\b|\bthoi gian giai quyet\b|\bthoi han giai quyet\b|\bkhi nao (co|nhan duoc) ket qua\b|\blau (khong|ko)\b|\bmat may\b"),
-    ("proc_fee", r"\ble phi\b|\bphi\b|\bbao nhieu tien\b|\bmat tien\b|\btien (khong|ko)\b|\bton (bao nhieu|tien|phi)\b|\bmuc thu\b|\bchi phi\b|\bmien phi\b|\bdong tien\b|\bnop tien\b"),
+    ("proc_fee", r"\ble phi\b|(?<!kinh )\bphi\b(?! (hop|pham))|\bbao nhieu tien\b|\bmat tien\b|\btien (khong|ko)\b|\bton (bao nhieu|tien|phi)\b|\bmuc thu\b|\bchi phi\b|\bmien phi\b|\bdong tien\b|\bnop tien\b"),
     ("proc_where", r"\b(o|tai) dau\b|\bnop (o|tai) (dau|cho nao|noi nao|co quan nao)|\bcho nao\b|\bnoi nao\b|\bden dau\b|\bco quan nao (giai quyet|tiep nhan|cap)\b|\bnop truc tuyen\b|\bnop online\b"),
     ("proc_cond", r"\bdieu kien\b|\bco duoc (khong|ko)\b|\bduoc (khong|ko)\b|\bai (duoc|co the) (lam|dang ky|xin|nop)\b|\bdoi tuong\b|\byeu cau\b|\bbao nhieu tuoi\b|\bmay tuoi\b"),
     ("proc_validity", r"\bgia tri (bao lau|trong bao lau|den khi nao)\b|\bdung duoc bao lau\b|\bhieu luc\b|\bhan su dung\b|\bco thoi han\b"),
@@ -68,7 +69,30 @@ _FORM = re.compile(
     r"chu tri|phoi hop|phu trach|tham muu|dam nhiem|thuc hien|lo|lam|giu|han chot|han|thoi han|thoi gian|"
     r"nhiem vu|viec|cong viec|ke hoach|kh|cchc|theo|giao|chiu trach nhiem|don vi|co quan|phong|so nao|"
     r"dinh ky|tan suat|mot lan|1 lan|em|minh|toi|anh|chi|"
-    r"muon|can|phai|nhe|duoc khong|co phai|gom|gom nhung|la ai|la gi|ba|ong)\b")
+    r"muon|can|phai|nhe|duoc khong|co phai|gom|gom nhung|la ai|la gi|ba|ong|mang|mang viec|linh vuc|hoat dong nao)\b")
+
+
+def content_tokens(text: str) -> list[str]:
+    """Lexical tokens of the topic: syllables and bigrams of the question minus those made only of form words.
+    Removing whole tokens (not words from the text) keeps bigrams such as "co_quan" or "dung_han" whose parts
+    are form words on their own."""
+    toks = query_tokens(text) if text else []
+    out = []
+    for t in toks:
+        parts = t.split("_")
+        if all(_FORM_WORDS.fullmatch(p) for p in parts):
+            continue
+        if len(parts) == 2 and _FORM.fullmatch(" ".join(parts)):
+            continue
+        out.append(t)
+    return out
+
+
+_FORM_WORDS = re.compile(
+    r"a|ah|vay|nhe|nha|nhi|oi|the|thi|la|ai|gi|nao|nhung|cac|se|duoc|co|khong|ko|k|hay|cua|cho|voi|trong|tai|o|"
+    r"ve|do|ra|sao|khi|bao|gio|lau|nhieu|may|dau|ben|lo|lam|giu|han|chot|em|minh|toi|anh|chi|muon|can|phai|gom|"
+    r"ba|ong|mot|1|lan|hoi|xin|biet|vui|long|on|ad|bot|ban|nguoi|chu|tri|phoi|hop|phu|trach|tham|muu|dam|nhiem|"
+    r"thuc|hien|viec|giao|chiu|dinh|ky|tan|suat|mang|ke|hoach|kh|cchc|theo|nhu|tra|loi")
 
 
 @dataclass(frozen=True)
@@ -97,6 +121,7 @@ class Query:
     tokens: list[str] = field(default_factory=list)  # lexical query tokens of the content
     parts: list["Query"] = field(default_factory=list)  # several questions in one message
     code: str = ""  # a procedure code written in the question ("1.004222")
+    unit_mentioned: bool = False  # the question names something that looks like a unit
 
     def asks_any(self, *names: str) -> bool:
         return any(a in self.asks for a in names)
@@ -108,13 +133,16 @@ class Query:
 
 # ----------------------------------------------------------------------------------------------- pieces
 
-_LIST = re.compile(r"\b(nhung|cac) (nhiem vu|viec|cong viec|hoat dong) (nao|gi)\b")
+_LIST = re.compile(r"\b(nhung|cac) (nhiem vu|viec|cong viec|hoat dong|mang viec|noi dung) (nao|gi)\b")
+_ORG_MENTION = re.compile(r"\b(Sở|Phòng|Văn phòng|Công an|Ban|Trung tâm|Bộ Chỉ huy|Công chức|Đài|Chi cục|Tỉnh đoàn)\s+[A-ZĐÀ-Ỹ]")
 _BY_TIME = re.compile(r"\bhang (nam|quy|thang)\b|\bthuong xuyen\b|\bkhi co\b|\b(quy|q) ?(i|ii|iii|iv|[1-4])\b|"
                       r"\bthang \d|\bnam \d{4}|\bden han\b|\bhan\b|\b(6|sau) thang\b|\bnam nay\b|\bthang nay\b")
 
 
 def detect_asks(folded: str) -> list[str]:
     out = [a for a, rx in _ASK_RX if rx.search(folded)]
+    if re.search(r"\bbao lau (mot|1) lan\b|\b(ky|dot) nao\b", folded) and "proc_time" in out:
+        out.remove("proc_time")  # how often: a plan's frequency, not a procedure's duration
     # "Những nhiệm vụ nào … hằng năm / quý IV / khi có hướng dẫn": a list by time.
     if _LIST.search(folded) and _BY_TIME.search(folded) and "due_list" not in out:
         out.append("due_list")
@@ -183,12 +211,19 @@ _CODE = re.compile(r"\b(\d\.\d{6})\b")
 
 
 def split_parts(text: str) -> list[str]:
-    """Several questions in one message: split after '?' (or on new lines / ';') where each piece is a question
-    of its own; a single question is returned whole."""
+    """Several questions in one message: split after '?' (or on new lines / ';'), and on ', còn …' / ', và …'
+    when both sides ask something of their own; a single question is returned whole."""
     pieces = [p.strip() for p in re.split(r"\?\s+|\n+|;\s+(?=\S)", text) if p.strip()]
-    if len(pieces) < 2:
-        return [text]
-    good = [p for p in pieces if len(p.split()) >= 3]
+    out: list[str] = []
+    for p in pieces:
+        m = re.search(r",\s+(?:còn|và|với lại|thêm nữa)\s+(?=\S)", p)
+        if m:
+            left, right = p[: m.start()], p[m.end():]
+            if detect_asks(fold(left)) and detect_asks(fold(right)) and len(right.split()) >= 3:
+                out.extend([left, right])
+                continue
+        out.append(p)
+    good = [p for p in out if len(p.split()) >= 3]
     return good if len(good) >= 2 else [text]
 
 
@@ -232,13 +267,20 @@ class Analyzer:
         q.doc_ids = self._named_docs(folded, q.scope)
         if self.find_unit is not None:
             q.unit = self.find_unit(folded, q.scope.place if q.scope else None)
+        q.unit_mentioned = bool(_ORG_MENTION.search(text))
+        if q.unit is not None and _LIST.search(folded) and "unit_tasks" not in q.asks and not any(
+                a in q.asks for a in ("lead", "coord")):
+            q.asks.append("unit_tasks")  # "Sở X … những nhiệm vụ gì / hoạt động nào"
+        if q.unit is not None and "unit_tasks" in q.asks and "due_list" in q.asks:
+            q.asks.remove("due_list")
         q.content = self._content(folded, q)
-        q.tokens = query_tokens(q.content) if q.content else []
+        q.tokens = content_tokens(q.content)
         if self.restorer is not None and fold(text) == text.lower().replace("đ", "d"):
             q.restored = self.restorer.restore(text)
         return q
 
     def _content(self, folded: str, q: Query) -> str:
+        """The question without its place (and the place's type word): the text its content tokens come from."""
         toks = re.findall(r"[a-z0-9%./]+", folded)
         if q.scope_span:
             a, b = q.scope_span
@@ -246,9 +288,8 @@ class Analyzer:
             while a > 0 and toks[a - 1] in ("tinh", "tp", "pho", "thanh", "xa", "phuong", "huyen", "quan", "tran", "thi"):
                 a -= 1
             toks = toks[:a] + toks[b:]
-        s = " ".join(toks)
-        s = _FORM.sub(" ", s)
-        return re.sub(r"\s+", " ", s).strip()
+        return " ".join(toks)
+
 
     def _named_docs(self, folded: str, scope: Scope | None) -> list[str]:
         """Plans the question names by their title ("kế hoạch đổi mới công nghệ"), within its place."""

@@ -183,6 +183,17 @@ def passage_answer(q_text: str, chunk, doc_cite: str, tokens: set[str], want_num
                   sources=[Source(document=chunk.document, locality=chunk.locality, section=chunk.section, quote=quote)])
 
 
+def list_answer(q_text: str, chunk, siblings: list, doc_cite: str, intent: str) -> Answer:
+    """A 'which ones' question answered by a passage: the items of its section, in order."""
+    items = [c for c in siblings if c.kind != "table_row"][:15] or [chunk]
+    lines = [f"[{short(chunk.heading or section_label(chunk.section), 140)}]"] if chunk.heading else []
+    lines += [f"• {short(c.text, 300)}" for c in items]
+    lines.append(cite(doc_cite, chunk.title, chunk.section))
+    return Answer(question=q_text, text="\n".join(lines), found=True, intent=intent,
+                  sources=[Source(document=c.document, locality=c.locality, section=c.section, quote=c.text)
+                           for c in items[:5]])
+
+
 def meta_answer(q_text: str, doc: dict, asks: list[str]) -> Answer:
     """The plan's number, date, signer and issuer, as the document writes them."""
     title = doc.get("title") or doc.get("document")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -21,8 +22,9 @@ from .types import Answer
 FEATURES = [
     "bias", "src_task", "src_passage", "src_proc", "src_unit", "src_meta", "src_due",
     "cov", "cov_sq", "cov_rare", "cov_best", "lex_rel", "top1", "dense", "doc_named", "scoped",
-    "ask_plan_src_plan", "ask_proc_src_proc", "ask_proc_src_plan", "ask_plan_src_proc", "no_ask",
-    "field_ok", "field_missing", "name_score", "inferred", "few_tokens", "figure_number",
+    "ask_plan_src_plan", "ask_proc_src_proc", "no_ask",
+    "field_ok", "field_missing", "name_score", "inferred", "few_tokens", "figure_number", "unit_unknown",
+    "list_ask",
 ]
 PLAN_ASKS = {"lead", "coord", "deadline", "unit_tasks", "due_list", "figure"} | META_ASKS
 WEIGHTS_FILE = Path(__file__).with_name("router_weights.json")
@@ -52,6 +54,9 @@ def base_features(q: Query, source: str) -> dict[str, float]:
     f["ask_plan_src_proc"] = float(ask_plan and source == "proc")
     f["no_ask"] = float(not q.asks)
     f["few_tokens"] = float(len(set(q.tokens)) <= 2)
+    # the question names a unit the documents in its place do not have ("Phòng Tư pháp" where there is none)
+    f["unit_unknown"] = float(q.unit_mentioned and q.unit is None)
+    f["list_ask"] = float(bool(re.search(r"\b(nhung|cac) \w+( \w+)? (nao|gi)\b", q.folded)))
     return f
 
 

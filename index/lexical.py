@@ -65,9 +65,10 @@ class LexicalIndex:
             _sort_postings(r.scores)
         return cls(r, int(r.scores["num_docs"]))
 
-    def scores(self, query: str) -> np.ndarray:
-        """BM25 score of every document for the query (zeros when no token is known)."""
-        toks = query_tokens(query)
+    def scores(self, query: str | list[str]) -> np.ndarray:
+        """BM25 score of every document for the query — a text, or its tokens already chosen (zeros when no
+        token is known)."""
+        toks = query if isinstance(query, list) else query_tokens(query)
         vocab = self._r.vocab_dict
         known = [t for t in toks if t in vocab]
         if not known:

@@ -186,6 +186,14 @@ class SearchIndex:
         # a word the corpus has never seen is missing from every candidate
         return found / (len(uni) + min(len(unknown), 2))
 
+    def section_chunks(self, chunk: Chunk) -> list[Chunk]:
+        """The passages of the same section of the same plan, in document order."""
+        if not hasattr(self, "_by_section"):
+            self._by_section: dict[tuple[str, str], list[Chunk]] = {}
+            for c in self.chunks:
+                self._by_section.setdefault((c.doc_id, c.section), []).append(c)
+        return self._by_section.get((chunk.doc_id, chunk.section), [chunk])
+
     # ---- search ---------------------------------------------------------------------------------
     def dense_query(self, question: str) -> str:
         return self.restorer.restore(question) if self.restorer else question
@@ -235,7 +243,7 @@ class SearchIndex:
             fused[i] = fused.get(i, 0.0) + w_lex / (20 + rank)
         for rank, i in enumerate(top_dense):
             fused[i] = fused.get(i, 0.0) + w_dense / (20 + rank)
-        qt = query_tokens(match_query or query)
+        qt = query if isinstance(query, list) else query_tokens(match_query or query)
         ids = list(fused)
         hits = [Hit(i, fused[i], float(c)) for i, c in zip(ids, self.coverages(qt, ids))]
         hits.sort(key=lambda h: -h.score)
@@ -252,7 +260,7 @@ class SearchIndex:
             mask = np.isin(self.task_doc, docs)
             rows = np.flatnonzero(mask) if rows is None else rows[mask[rows]]
         order = _top(self.task_lexical.scores(query), 80, rows)  # filter first, rank second
-        qt = query_tokens(query)
+        qt = query if isinstance(query, list) else query_tokens(query)
         if dense is None:
             dense = self._dense_scores(dense_text, 100, locality) if dense_text else {}
         fused: dict[int, float] = {}
@@ -277,7 +285,28 @@ class SearchIndex:
         for name, key in candidates:
             if f" {key} " in qf and (best is None or len(key) > len(best[1])):
                 best = (name, key)
-        return best
+        if best is not None:
+            return best
+        # A shortened name ("Trung tâm Phục vụ HCC", "Phòng VHXH", "Sở NN và MT"): the unit's head noun and most
+        # of its other words present in the question, in order.
+        qtoks = qf.split()
+        scored = []
+        for name, key in candidates:
+            ktoks = key.split()
+            if len(ktoks) < 3 or ktoks[0] not in qtoks:
+                continue
+            pos, hit = qtoks.index(ktoks[0]), 1
+            for t in ktoks[1:]:
+                if t in qtoks[pos + 1 : pos + 1 + 2 * len(ktoks)]:
+                    hit += 1
+            share = hit / len(ktoks)
+            if share >= 0.7 and hit >= 3:
+                scored.append((share, len(ktoks), name, key))
+        if scored:
+            scored.sort(reverse=True)
+            if len(scored) == 1 or scored[0][:2] != scored[1][:2]:
+                return scored[0][2], scored[0][3]
+        return None
 
     def tasks_led_by(self, key: str, locality: str | None = None) -> list[int]:
         """Indices of the tasks a unit (by key) leads, in one locality or in all, in task order."""

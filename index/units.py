@@ -52,7 +52,9 @@ UNIT_ABBREVIATIONS: dict[str, str] = {
     "gtvt": "giao thong van tai", "xd": "xay dung", "vhxh": "van hoa - xa hoi", "kt": "kinh te",
     "ubnd": "uy ban nhan dan", "hdnd": "hoi dong nhan dan", "ubmttq": "uy ban mat tran to quoc",
     "mttq": "mat tran to quoc", "bch": "bo chi huy", "bhxh": "bao hiem xa hoi", "ttpvhcc": "trung tam phuc vu hanh chinh cong",
-    "pvhcc": "phuc vu hanh chinh cong", "hcc": "hanh chinh cong", "cqs": "chinh quyen so", "bdbp": "bo doi bien phong",
+    "pvhcc": "phuc vu hanh chinh cong", "trung tam hcc": "trung tam phuc vu hanh chinh cong",
+    "tt hcc": "trung tam phuc vu hanh chinh cong", "tthcc": "trung tam phuc vu hanh chinh cong",
+    "hcc": "hanh chinh cong", "cqs": "chinh quyen so", "bdbp": "bo doi bien phong",
     "vp": "van phong", "ca": "cong an",
 }
 _ABBR_RX = re.compile(r"(?<![\w&])(" + "|".join(sorted(map(re.escape, UNIT_ABBREVIATIONS), key=len, reverse=True))
@@ -171,7 +173,7 @@ _UNIT_END = re.compile(
     r"\s*(?::|\(|\s+(?:có trách nhiệm|chịu trách nhiệm|chủ trì|phối hợp|là cơ quan|là đơn vị|thực hiện|"
     r"tham mưu|căn cứ|theo chức năng|trên cơ sở|triển khai|tổ chức|hướng dẫn|chỉ đạo|xây dựng|bố trí|rà soát|"
     r"khẩn trương|chủ động|nghiên cứu|kiểm tra|đôn đốc|giúp|được giao|phụ trách|đảm bảo|bảo đảm|tiến hành|thúc đẩy|"
-    r"theo dõi|lập|trình|đề xuất|cung cấp|cập nhật|tổng hợp|ban hành|tuyên truyền|quản lý|vận hành|tiếp tục|"
+    r"theo dõi|lập|trình|đề xuất|cung cấp|cập nhật|tổng hợp|ban hành|tuyên truyền|tiếp tục|"
     r"tăng cường|đẩy mạnh|nâng cao|hoàn thành|gửi|báo cáo|là|cần|phải|sẽ)\b)", re.I)
 
 
