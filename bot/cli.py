@@ -111,19 +111,54 @@ def cmd_index(settings: Settings, args) -> int:
 
         print(json.dumps(asdict(s), ensure_ascii=False, indent=2))
         return 0
-    print(f"Đã lập chỉ mục {s.files} tệp trong {s.seconds:.1f} giây: {s.plans} kế hoạch, {s.catalogues} danh mục TTHC, "
+    print(f"Đã lập chỉ mục {s.files} tệp trong {s.seconds:.1f} giây: {s.plans} kế hoạch, {s.catalogues} văn bản thủ tục, "
           f"{s.chunks} đoạn, {s.tasks} nhiệm vụ, {s.procedures} thủ tục.")
     if s.unchanged:
         print(f"{s.unchanged} kế hoạch không thay đổi từ lần trước: giữ nguyên, không phân tích lại.")
-    print(f"Nhúng mới {s.embedded} đoạn, dùng lại {s.reused} đoạn đã nhúng.")
-    for p in s.per_plan:
-        print(f"  - {p['document']} ({p['locality']}): {p['tasks']} nhiệm vụ, {p['units']} đơn vị, "
-              f"{p['normalized']} thời hạn chuẩn hóa ({p['dated']} có ngày cụ thể)")
-    if s.skipped:
-        print(f"Bỏ qua {len(s.skipped)} tệp:")
-        for path, reason in s.skipped:
-            print(f"  - {path}: {reason}")
+    if s.dense_pending:
+        print("Chỉ mục ngữ nghĩa (embedding) sẽ được xây dựng sau; bot đã trả lời được bằng tìm kiếm từ khóa.")
+    else:
+        print(f"Nhúng mới {s.embedded} đoạn, dùng lại {s.reused} đoạn đã nhúng.")
+    print_report(s)
     return 0
+
+
+def print_report(s) -> None:
+    """The extraction report of every document: an officer sees at once when a plan was not understood."""
+    for r in s.per_doc:
+        kind = r.get("kind")
+        if kind == "plan":
+            n = r.get("tasks", 0) or 0
+            pct = lambda k: f"{100 * (r.get(k) or 0) / n:.0f}%" if n else "–"  # noqa: E731
+            num = r.get("number") or "không số"
+            date = r.get("date") or "không rõ ngày"
+            print(f"  - {r['document']}: {r.get('issuer') or 'không rõ cơ quan ban hành'} ({_level(r.get('level'))}), "
+                  f"số {num}, ngày {date}; {n} nhiệm vụ, {pct('explicit_leads')} có đơn vị chủ trì ghi rõ"
+                  f" ({r.get('inferred_leads', 0)} suy ra), {pct('deadlines')} có thời hạn, {r.get('tables', 0)} bảng nhiệm vụ")
+        else:
+            label = "hồ sơ CSDL quốc gia" if kind == "national" else "văn bản thủ tục hành chính"
+            print(f"  - {r['document']} ({label}): {r.get('procedures', 0)} thủ tục"
+                  + (f", {r['fields']} trường thông tin" if r.get("fields") else ""))
+        for w in r.get("warnings") or []:
+            print(f"      ! {w}")
+    for doc, ch in (s.changes or {}).items():
+        if ch.get("new") or ch.get("removed"):
+            print(f"  * {doc}: {ch['new']} nhiệm vụ mới hoặc đã sửa nội dung, {ch['removed']} nhiệm vụ không còn trong văn bản "
+                  "(nhắc việc của nhiệm vụ không đổi được giữ nguyên).")
+    if s.duplicates:
+        print(f"Bản trùng ({len(s.duplicates)} tệp, chỉ lập chỉ mục một lần):")
+        for f, of in s.duplicates:
+            print(f"  - {f} trùng với {of}")
+    skipped = [(p, r) for p, r in s.skipped if not r.startswith("bản trùng")]
+    if skipped:
+        print(f"Bỏ qua {len(skipped)} tệp:")
+        for path, reason in skipped:
+            print(f"  - {path}: {reason}")
+
+
+def _level(level: str | None) -> str:
+    return {"commune": "cấp xã", "district": "cấp huyện", "province": "cấp tỉnh", "department": "cấp sở"}.get(
+        level or "", "cấp không rõ")
 
 
 def cmd_ask(settings: Settings, args) -> int:

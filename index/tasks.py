@@ -58,18 +58,26 @@ _DEADLINE_PHRASES = [  # most specific first
     r"(?:định kỳ\s+)?(?:hằng|hàng)\s+(?:năm|quý|tháng|tuần)(?:,?\s+trước ngày \d{1,2}(?:\s*/\s*\d{1,2})?)?",
     r"định kỳ\s+(?:6|sáu|03|3)\s+tháng",
     r"trong thời hạn \d{1,3} ngày(?: làm việc)?",
-    r"thường xuyên",
+    r"(?<!chi )(?<!kinh phí )thường xuyên",
     r"(?:trong|hoàn thành trong|hoàn thành trước)\s+(?:năm|tháng \d{1,2}(?:/| năm )?)\s*\d{4}",
 ]
 _DEADLINE_RX = [re.compile(p, re.I) for p in _DEADLINE_PHRASES]
 
 
+_RECUR = re.compile(r"(?i)\b(?:định kỳ\s+)?(?:hằng|hàng)\s+(?:năm|quý|tháng|tuần)\b")
+
+
 def deadline_phrase(text: str) -> str:
-    """The deadline a prose sentence states ("trước ngày 15/11 hằng năm", "Quý IV/2026"), or ""."""
+    """The deadline a prose sentence states ("trước ngày 15/11 hằng năm", "Quý IV/2026"), or "". A date written
+    with a recurrence elsewhere in the sentence stays recurring ("Hằng năm, trước ngày 15/12 báo cáo …")."""
     for rx in _DEADLINE_RX:
         m = rx.search(text)
         if m:
-            return m.group(0).strip()
+            phrase = m.group(0).strip()
+            rec = _RECUR.search(text)
+            if rec and not _RECUR.search(phrase):
+                phrase = f"{rec.group(0)}, {phrase}"
+            return phrase
     return ""
 
 
@@ -259,6 +267,7 @@ def _labelled_tasks(b: _Builder, claimed: set[int]) -> None:
             b.add("labelled", title, sec.path_label(), lead=lead, coord=coord,
                   deadline=_first_sentence(g.values.get("time", "")), quote=normalize(quote),
                   output=g.values.get("output", ""), area=(areas_of(sec.path_label()) or [""])[0])
+            b.quoted.update(fold(line) for line in g.lines)  # its lines are this task, not tasks of their own
             claimed.add(id(sec))
 
 

@@ -34,11 +34,16 @@ def sets(shared: Path) -> list[tuple[str, Path, list[Path]]]:
     """(name, gold file, corpus files) of every dev set."""
     real = [p for sub in ("plans", "tthc", "national") for p in sorted((shared / "real" / sub).glob("*"))]
     sample = sorted(p for p in (ROOT / "corpus").rglob("*") if p.is_file())
-    return [
+    an_phu = [shared / "eval" / "tthc" / "tthc-phuong-an-phu.docx"]
+    train = ROOT / "tests" / "eval" / "train_router.jsonl"
+    out = [
         ("dev", shared / "eval" / "dev.jsonl", sample),
-        ("dev_tthc", shared / "eval" / "dev_tthc.jsonl", sample + [shared / "eval" / "tthc" / "tthc-phuong-an-phu.docx"]),
+        ("dev_tthc", shared / "eval" / "dev_tthc.jsonl", sample + an_phu),
         ("dev_real", shared / "eval" / "dev_real.jsonl", real),
     ]
+    if train.exists():  # the training set written for the router: each line says which corpus answers it
+        out += [("train_samples", (train, "samples"), sample + an_phu), ("train_real", (train, "real"), real)]
+    return out
 
 
 def build(files: list[Path], work: Path):
@@ -64,9 +69,14 @@ def collect(shared: Path) -> list[dict]:
     for name, gold, files in sets(shared):
         with tempfile.TemporaryDirectory() as tmp:
             ans = build(files, Path(tmp))
-            for item in load_gold(gold):
+            items = load_gold(gold[0]) if isinstance(gold, tuple) else load_gold(gold)
+            if isinstance(gold, tuple):
+                items = [i for i in items if i.get("corpus") == gold[1]]
+            for item in items:
                 q = ans.analyze(item["q"], today=TODAY)
-                if q.parts or q.smalltalk:
+                if q.smalltalk:
+                    continue
+                if q.parts:  # several questions: each part is judged against the whole gold (lenient), skip
                     continue
                 cands = ans.candidates(q, TODAY)
                 feats, labels = [], []
@@ -94,7 +104,9 @@ def fit(rows: list[dict], l2: float = 0.01, steps: int = 3000, lr: float = 0.05)
     for r in rows:
         X = np.array(r["X"], dtype=float).reshape(-1, len(FEATURES))
         y = np.array(r["y"], dtype=float)
-        target = np.r_[1.0, np.zeros(len(y))] if (r["oos"] or not y.any()) else np.r_[0.0, y]
+        if not r["oos"] and not y.any():
+            continue  # no candidate can answer it (a gap in extraction, not in ranking): it teaches nothing here
+        target = np.r_[1.0, np.zeros(len(y))] if r["oos"] else np.r_[0.0, y]
         data.append((X, target))
     d = len(FEATURES)
     w = np.zeros(d)

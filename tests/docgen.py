@@ -119,3 +119,185 @@ def make_pdf_split_rows(path: Path, year: int = 2027) -> Path:
     ], False)
     pdf.output(str(path))
     return path
+
+
+def _add_numbering(document) -> dict[str, int]:
+    """Add a multi-level list to the DOCX's numbering.xml: level 0 'I.', level 1 '1.', level 2 'a)' — the
+    numbers Word shows but the paragraph text does not hold. Returns {"num_id": …}."""
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    numbering = document.part.numbering_part.element
+    abstract_id = 90
+    levels = [("upperRoman", "%1."), ("decimal", "%2."), ("lowerLetter", "%3)")]
+    lvls = "".join(
+        f'<w:lvl w:ilvl="{i}"><w:start w:val="1"/><w:numFmt w:val="{fmt}"/><w:lvlText w:val="{txt}"/></w:lvl>'
+        for i, (fmt, txt) in enumerate(levels))
+    abstract = parse_xml(f'<w:abstractNum {nsdecls("w")} w:abstractNumId="{abstract_id}">{lvls}</w:abstractNum>')
+    # abstractNum elements must come before num elements
+    first_num = numbering.find(abstract.tag.replace("abstractNum", "num"))
+    if first_num is not None:
+        first_num.addprevious(abstract)
+    else:
+        numbering.append(abstract)
+    num_id = 90
+    numbering.append(parse_xml(f'<w:num {nsdecls("w")} w:numId="{num_id}"><w:abstractNumId w:val="{abstract_id}"/></w:num>'))
+    return {"num_id": num_id}
+
+
+def _numbered(document, text: str, level: int, num_id: int, bold: bool = False):
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    p = document.add_paragraph()
+    run = p.add_run(text)
+    run.bold = bold
+    p._p.get_or_add_pPr().append(parse_xml(
+        f'<w:numPr {nsdecls("w")}><w:ilvl w:val="{level}"/><w:numId w:val="{num_id}"/></w:numPr>'))
+    return p
+
+
+def make_docx_provincial_plan(path: Path, province: str = "Tuyên Quang", number: str = "215/KH-UBND",
+                              day: tuple[int, int, int] = (12, 3, 2026)) -> Path:
+    """A provincial plan as a DOCX: header block in a layout table (issuer | national motto; number | place and
+    date), headings and unit duties numbered by Word's automatic numbering, tasks with labelled lines, and a
+    signature table ("Nơi nhận" | "TM. ỦY BAN NHÂN DÂN / KT. CHỦ TỊCH / PHÓ CHỦ TỊCH / name")."""
+    import docx
+
+    d = docx.Document()
+    num = _add_numbering(d)["num_id"]
+    head = d.add_table(rows=2, cols=2)
+    head.cell(0, 0).text = f"ỦY BAN NHÂN DÂN\nTỈNH {province.upper()}\n-------"
+    head.cell(0, 1).text = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n---------------"
+    head.cell(1, 0).text = f"Số: {number}"
+    dd, mm, yy = day
+    head.cell(1, 1).text = f"{province}, ngày {dd:02d} tháng {mm:02d} năm {yy}"
+    t = d.add_paragraph()
+    t.add_run("KẾ HOẠCH").bold = True
+    d.add_paragraph(f"TRIỂN KHAI THI HÀNH LUẬT DỮ LIỆU TRÊN ĐỊA BÀN TỈNH {province.upper()}")
+    d.add_paragraph(f"Ủy ban nhân dân tỉnh ban hành Kế hoạch triển khai thi hành Luật Dữ liệu như sau:")
+    _numbered(d, "MỤC ĐÍCH, YÊU CẦU", 0, num, bold=True)
+    d.add_paragraph("- Bảo đảm triển khai kịp thời, thống nhất Luật Dữ liệu trên địa bàn tỉnh.")
+    _numbered(d, "NỘI DUNG", 0, num, bold=True)
+    _numbered(d, "Tổ chức phổ biến Luật Dữ liệu cho cán bộ, công chức", 1, num, bold=True)
+    d.add_paragraph("- Cơ quan chủ trì: Sở Khoa học và Công nghệ.")
+    d.add_paragraph("- Cơ quan phối hợp: Sở Tư pháp; Báo và Phát thanh, Truyền hình tỉnh.")
+    d.add_paragraph(f"- Thời gian thực hiện: Quý II/{yy}.")
+    _numbered(d, "Rà soát văn bản quy phạm pháp luật về dữ liệu", 1, num, bold=True)
+    d.add_paragraph("- Đơn vị chủ trì (tham mưu) thực hiện: Sở Tư pháp.")
+    d.add_paragraph("- Cơ quan phối hợp: Các sở, ban, ngành; UBND các xã, phường.")
+    d.add_paragraph(f"- Thời gian hoàn thành: Trước ngày 30/9/{yy}.")
+    _numbered(d, "TỔ CHỨC THỰC HIỆN", 0, num, bold=True)
+    _numbered(d, "Công an tỉnh", 1, num, bold=True)
+    _numbered(d, "Chủ trì xây dựng cơ sở dữ liệu tổng hợp về dân cư của tỉnh.", 2, num)
+    _numbered(d, "Hằng năm, trước ngày 15/12 báo cáo kết quả thực hiện về Sở Khoa học và Công nghệ.", 2, num)
+    _numbered(d, "Sở Tài chính", 1, num, bold=True)
+    _numbered(d, "Bố trí kinh phí thực hiện Kế hoạch từ nguồn chi thường xuyên.", 2, num)
+    sig = d.add_table(rows=1, cols=2)
+    sig.cell(0, 0).text = "Nơi nhận:\n- Bộ Công an;\n- Lưu: VT."
+    sig.cell(0, 1).text = "TM. ỦY BAN NHÂN DÂN\nKT. CHỦ TỊCH\nPHÓ CHỦ TỊCH\nNguyễn Văn Sơn"
+    d.save(str(path))
+    return path
+
+
+ONE_CELL_PER_LINE_PLAN = """|
+**ỦY BAN NHÂN DÂN
+TỈNH {PROVINCE}**
+-------
+|
+**CỘNG HÒA XÃ HỘI
+CHỦ NGHĨA VIỆT NAM**
+Độc lập - Tự do - Hạnh phúc
+|
+|
+Số: 77/KH-UBND
+|
+*{Province}, ngày 05 tháng 6
+năm 2026*
+|
+
+**KẾ HOẠCH**
+
+THỰC HIỆN CHUYỂN ĐỔI SỐ TRONG
+NGÀNH Y TẾ TỈNH {PROVINCE} NĂM 2026
+
+**I. MỤC TIÊU**
+
+- Đến hết năm 2026, 90% cơ sở khám bệnh
+sử dụng bệnh án điện tử.
+
+**II. TỔ CHỨC THỰC HIỆN**
+
+**1. Sở
+Y tế**
+
+a) Chủ trì, phối hợp với Sở Tài chính
+bố trí kinh phí triển khai bệnh án điện tử.
+
+**PHỤ LỤC**
+
+|
+**STT**
+|
+**NHIỆM VỤ**
+|
+**CƠ QUAN CHỦ TRÌ**
+|
+**CƠ QUAN PHỐI HỢP**
+|
+**THỜI GIAN**
+|
+|
+**I**
+|
+**HẠ TẦNG SỐ**
+|
+|
+1
+|
+Nâng cấp hạ tầng mạng tại
+các trạm y tế xã
+|
+Sở Y tế
+|
+Sở Khoa học và Công nghệ; UBND các xã, phường
+|
+Quý III/2026
+|
+|
+Kết nối liên thông dữ liệu
+khám chữa bệnh với cơ sở dữ liệu quốc gia về bảo hiểm
+|
+Bảo hiểm xã hội tỉnh
+|
+|
+2
+|
+Đào tạo kỹ năng số cho nhân viên y tế
+|
+Sở Y tế
+|
+Trường Cao đẳng Y tế
+|
+Hằng năm
+|
+
+|
+*Nơi nhận:*
+- Bộ Y tế;
+- Lưu: VT.
+|
+**TM. ỦY BAN NHÂN DÂN
+KT. CHỦ TỊCH
+PHÓ CHỦ TỊCH**
+**Trần Thị Hoa**
+|
+"""
+
+
+def make_one_cell_per_line_plan(path: Path, province: str = "Điện Biên") -> Path:
+    """A plan crawled from the web: header and appendix tables drawn one cell per line between '|' lines
+    (merged cells left out), bold markers and lines wrapped inside phrases."""
+    text = ONE_CELL_PER_LINE_PLAN.replace("{PROVINCE}", province.upper()).replace("{Province}", province)
+    path.write_text(text, encoding="utf-8")
+    return path
