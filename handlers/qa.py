@@ -39,6 +39,7 @@ class Answerer:
         self.scorer = scorer or Scorer.load()
         self._tasks_by_id = {t.id: t for t in index.tasks}
         proc_places = [p.locality for p in getattr(procedures, "procedures", []) if getattr(p, "locality", "")]
+        self.proc_lexical = _ProcLexicon(getattr(procedures, "procedures", []) or [])
         self.gazetteer = Gazetteer(index.localities() + proc_places)
         titles = {d["doc_id"]: (d.get("locality") or "", d.get("title") or "") for d in index.documents
                   if d.get("kind") == "plan"}
@@ -200,9 +201,11 @@ class Answerer:
         answer = pa.answer(q.text, proc_place)
         if answer is None:
             return []
-        f.update(cov=min(c0.q_cov, 1.0), cov_sq=min(c0.q_cov, 1.0) ** 2, name_score=c0.n_cov, top1=1.0, lex_rel=1.0,
-                 cov_rare=c0.n_cov, cov_best=1.0,
-                 field_ok=float(answer.found), field_missing=float(not answer.found))
+        cov, rare = self.proc_lexical.coverage(q.tokens, c0.procedures[0])
+        asked = any(a in PROC_ASKS for a in q.asks)
+        f.update(cov=cov, cov_sq=cov ** 2, name_score=c0.n_cov, top1=1.0, lex_rel=1.0,
+                 cov_rare=rare, cov_best=1.0,
+                 field_ok=float(asked and answer.found), field_missing=float(asked and not answer.found))
         return [Candidate("proc", proc_place or "", f, lambda a=answer: a, key=c0.key, payload=c0)]
 
     def _find_unit(self, folded: str, place: str | None) -> tuple[str, str] | None:
@@ -388,6 +391,36 @@ class Answerer:
 
 
 # ---------------------------------------------------------------------------------------------------- helpers
+
+class _ProcLexicon:
+    """The question's content words against a procedure's name, field and keywords, weighted by how rare each
+    word is among all procedures — the same coverage measure as for plan passages, so the scorer can compare."""
+
+    def __init__(self, procedures: list):
+        import math
+        from collections import Counter
+
+        self._text: dict[int, set[str]] = {}
+        df: Counter = Counter()
+        for p in procedures:
+            toks = set(query_tokens(fold(" ".join([p.name, getattr(p, "field", "") or "",
+                                                   " ".join(getattr(p, "keywords", []) or [])]))))
+            self._text[id(p)] = toks
+            df.update(toks)
+        n = max(len(procedures), 1)
+        self._idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
+        self._unknown = math.log(1 + (n + 0.5) / 0.5)
+
+    def coverage(self, tokens: list[str], proc) -> tuple[float, float]:
+        toks = self._text.get(id(proc), set())
+        if not tokens:
+            return 0.0, 0.0
+        w = {t: self._idf.get(t, self._unknown) for t in set(tokens)}
+        total = sum(w.values()) or 1.0
+        cov = sum(v for t, v in w.items() if t in toks) / total
+        rare = sorted(w, key=lambda t: -w[t])[:3]
+        return cov, sum(1 for t in rare if t in toks) / len(rare)
+
 
 def _mark_best_coverage(cands: list[Candidate]) -> None:
     """cov_best: the candidate has the highest coverage of its source (the lexical rank may disagree)."""

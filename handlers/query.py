@@ -41,7 +41,7 @@ ASK_PATTERNS: list[tuple[str, str]] = [
                    r"|\btrach nhiem (cua|gi)|\bduoc giao (viec|nhiem vu) gi|\bduoc giao (nhung )?gi\b|\bphai lam (gi|nhung gi)|\bcan lam (gi|nhung gi)|\bgiao (cho )?.{3,60} (nhiem vu|viec) gi"),
     ("due_list", r"\b(nhung|cac) (nhiem vu|viec|cong viec|hoat dong) (nao|gi) (phai |se |can )?(xong|hoan thanh|den han|thuc hien|lam|co han|het han)|viec gi den han|\bden han\b|sap het han|qua han|\bhan trong\b"
                  r"|\b(nhiem vu|viec) (nao|gi) (thuc hien )?(hang|hang) (nam|quy|thang)|\bnhung viec (phai lam|can lam)"),
-    ("deadline", r"\bhan\b(?! che)|\bkhi nao\b|\bbao gio\b|\b(ky|dot) nao\b|\bthoi han (bao nhieu|may) ngay\b|\bthoi gian (thuc hien|hoan thanh|ra sao|nhu the nao|la gi|nao|bao lau)|\bthoi han\b|\btien do\b"
+    ("deadline", r"\bhan (chot|cuoi|nop|hoan thanh|bao cao|la (khi|ngay|bao)|khi nao|ngay nao|thang nao|gi)\b|\b(het|toi|den) han\b|\bhan\s*$|\bkhi nao\b|\bbao gio\b|\b(ky|dot) nao\b|\bthoi han (bao nhieu|may) ngay\b|\bthoi gian (thuc hien|hoan thanh|ra sao|nhu the nao|la gi|nao|bao lau)|\bthoi han\b|\btien do\b"
                  r"|(ngay|thang|nam|quy) nao\b|\bluc nao\b|\bbao lau (mot|1) lan\b|\bmay lan\b|\bdinh ky\b|\btan suat\b|\btruoc ngay nao\b|\btu khi nao\b|\bmoc\b"),
     ("figure", r"\bbao nhieu\b|\bty le\b|\bti le\b|%|\bphan tram\b|\bchi tieu\b|\bmuc tieu\b|\btoi thieu\b|\bit nhat\b|\bmay (lan|don vi|xa|phuong|nhiem vu|chi tieu)\b|\bdat (muc|bao)\b|\bmuc (nao|bao)\b"),
     ("proc_docs", r"\bgiay to\b|\bho so (gom|can|nhung gi|gi|nop)|\bcan (nhung )?(gi|nhung gi)\b|\bcan mang\b|\bmang theo\b|\bchuan bi (gi|nhung gi)\b|\bthanh phan ho so\b|\bnop (nhung )?gi\b|\bcan co (gi|nhung gi)"),
@@ -67,7 +67,7 @@ _FORM = re.compile(
     r"ban oi|bot oi|ad oi|ad|admin|the|thi|la|ai|gi|nao|nhung|cac|se|duoc|co|khong|ko|k|hay|cua|cho|voi|"
     r"trong|tai|o|ve|do|ra sao|nhu the nao|the nao|khi nao|bao gio|bao lau|bao nhieu|may|dau|ben|cho nao|"
     r"chu tri|phoi hop|phu trach|tham muu|dam nhiem|thuc hien|lo|lam|giu|han chot|han|thoi han|thoi gian|"
-    r"nhiem vu|viec|cong viec|ke hoach|kh|cchc|theo|giao|chiu trach nhiem|don vi|co quan|phong|so nao|"
+    r"nhiem vu|viec|cong viec|ke hoach|kh|cchc|theo|giao|chiu trach nhiem|so nao|"
     r"dinh ky|tan suat|mot lan|1 lan|em|minh|toi|anh|chi|"
     r"muon|can|phai|nhe|duoc khong|co phai|gom|gom nhung|la ai|la gi|ba|ong|mang|mang viec|linh vuc|hoat dong nao)\b")
 
@@ -162,7 +162,7 @@ def _month_end(y: int, m: int) -> date:
 
 
 def detect_period(folded: str, today: date) -> Period | None:
-    f = folded
+    f = re.sub(r"\bqui\b", "quy", folded)
     m = re.search(r"\b(?:quy|q)\s*(iv|iii|ii|i|[1-4])\b(?:\s*(?:/|-|nam)\s*(\d{4}))?", f)
     if m:
         q = _ROMAN.get(m.group(1)) or int(m.group(1))

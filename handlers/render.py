@@ -135,7 +135,9 @@ def task_answer(q_text: str, t: Task, asks: list[str], intent: str, today: date 
     if want_deadline and dl and "lead" not in asks:
         idx = next(i for i, l in enumerate(lines) if l.startswith("Thời gian"))
         lines.insert(0, lines.pop(idx))
-    if t.source_kind == "table_row":
+    if t.source_kind == "table_row" and "figure" in asks:
+        lines.append(f"Trích dòng bảng: “{short(t.quote, 900)}”")  # the target's number may be in its goal cell
+    elif t.source_kind == "table_row":
         lines.append(f"Nhiệm vụ: {short(t.title, 400)}")
         if t.output:
             lines.append(f"Sản phẩm: {short(t.output, 200)}")
@@ -240,7 +242,12 @@ def unit_tasks_answer(q_text: str, name: str, tasks: list[Task], page: int, inte
     start = (page - 1) * PAGE_SIZE
     shown = ordered[start : start + PAGE_SIZE]
     first = tasks[0]
-    head = f"{name} ({first.locality}) được giao {len(uniq)} nhiệm vụ theo {first.cite or first.plan_title}:"
+    k = sum(1 for t in uniq if name in t.lead and not t.lead_inferred)
+    more = len(uniq) - k
+    head = (f"{name} ({first.locality}) chủ trì {k} nhiệm vụ" + (f" và được giao thêm {more} nhiệm vụ (phối hợp, "
+            f"thực hiện hoặc suy ra từ phân công lĩnh vực)" if more else "") + f" theo {first.cite or first.plan_title}:")
+    if k == 0:
+        head = f"{name} ({first.locality}) được giao {len(uniq)} nhiệm vụ theo {first.cite or first.plan_title}:"
     lines = [head]
     for t in shown:
         role = "chủ trì" if name in t.lead and not t.lead_inferred else ("phối hợp" if name in t.coordinate else (

@@ -99,8 +99,10 @@ class Gazetteer:
 
 @lru_cache(maxsize=65536)
 def _dist(a: str, b: str) -> int:
+    """Edit distance of two syllables for typo tolerance. A typo keeps the syllable's first letter ("binh giag",
+    "thai tam"); a different first letter is a different word ("Thái Lan" is not "Thái Tân")."""
     if a == b:
         return 0
-    if abs(len(a) - len(b)) > 1 or min(len(a), len(b)) < 3:
-        return 9  # short syllables differ in meaning with one letter ("tan"/"tam" are long enough)
+    if abs(len(a) - len(b)) > 1 or min(len(a), len(b)) < 3 or a[0] != b[0]:
+        return 9
     return Levenshtein.distance(a, b)

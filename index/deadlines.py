@@ -229,7 +229,7 @@ def parse_deadline(
 def _parse(text: str, plan_year, plan_period) -> Deadline:
     raw = text or ""
     shown = normalize(raw)
-    f = fold(shown)
+    f = re.sub(r"\bqui\b", "quy", fold(shown))  # "Quí" is the older spelling of "Quý"
     if not re.search(r"[a-z0-9]", f):
         return Deadline(text=raw)
     if plan_year is not None and not (1900 <= int(plan_year) <= 2200):

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from index.deadlines import KINDS, Deadline, occurrences, parse_deadline, plan_period
+from index.deadlines import KINDS, Deadline, occurrences, parse_deadline, plan_period, quarter_end
 from index.textnorm import fold
 
 D = date
@@ -283,3 +283,59 @@ def test_occurrences_sorted_unique_inside_window(text, year, start, days):
 def test_quarterly_day_rule_gives_four_a_year(y, day):
     dl = parse_deadline(f"Hàng quý (trước ngày {day} của tháng cuối quý)")
     assert occurrences(dl, D(y, 1, 1), D(y, 12, 31)) == [D(y, m, day) for m in (3, 6, 9, 12)]
+
+
+# ---- forms real plans use (issue: any real plan) --------------------------------------------------------------
+from hypothesis import given, strategies as st  # noqa: E402
+
+_ROMANS = {1: "I", 2: "II", 3: "III", 4: "IV"}
+
+
+@given(q=st.integers(1, 4), y=st.integers(2020, 2040), sep=st.sampled_from(["-", "/", " năm ", " - "]),
+       word=st.sampled_from(["Quý", "Quí", "quý", "QUÝ"]))
+def test_quarter_forms(q, y, sep, word):
+    d = parse_deadline(f"{word} {_ROMANS[q]}{sep}{y}")
+    assert d.kind == "period_end" and d.due == quarter_end(y, q)
+
+
+@given(y=st.integers(2020, 2040), lead=st.sampled_from(["Năm", "năm", "Quý IV năm", "Tháng 12 năm"]))
+def test_from_a_year_on_stays_recurring(y, lead):
+    d = parse_deadline(f"{lead} {y} và các năm tiếp theo")
+    assert d.kind == "recurring" and d.recurrence == "yearly" and d.due == date(y, 12, 31)
+    assert occurrences(d, date(y, 1, 1), date(y + 2, 12, 31)) == [date(y, 12, 31), date(y + 1, 12, 31), date(y + 2, 12, 31)]
+
+
+@given(day=st.integers(1, 28), month=st.integers(1, 12), y=st.integers(2024, 2035))
+def test_yearly_before_a_day(day, month, y):
+    for text in (f"Hằng năm, trước ngày {day}/{month}", f"trước ngày {day} tháng {month} hằng năm"):
+        d = parse_deadline(text, plan_period=(date(y, 1, 1), date(y + 4, 12, 31)))
+        assert d.kind == "recurring" and d.recurrence == "yearly"
+        assert occurrences(d, date(y, 1, 1), date(y + 4, 12, 31)) == [date(yy, month, day) for yy in range(y, y + 5)]
+
+
+@given(month=st.integers(1, 12), y=st.integers(2024, 2035))
+def test_month_every_year(month, y):
+    d = parse_deadline(f"Tháng {month} hằng năm", plan_period=(date(y, 1, 1), date(y + 1, 12, 31)))
+    assert d.kind == "recurring" and [o.month for o in occurrences(d, date(y, 1, 1), date(y + 1, 12, 31))] == [month, month]
+
+
+@given(day=st.integers(1, 28), month=st.integers(1, 12), y=st.integers(2024, 2035))
+def test_day_month_without_year_takes_the_plan_year(day, month, y):
+    d = parse_deadline(f"Trước ngày {day} tháng {month}", plan_year=y)
+    assert d.kind == "date" and d.due == date(y, month, day)
+    assert parse_deadline(f"Trước ngày {day} tháng {month}").due is None  # never invented
+
+
+@given(a=st.integers(2020, 2035), span=st.integers(1, 10), dash=st.sampled_from(["–", "-", " - ", " đến "]))
+def test_year_ranges(a, span, dash):
+    d = parse_deadline(f"{a}{dash}{a + span}")
+    assert d.kind == "period_end" and d.due == date(a + span, 12, 31)
+
+
+def test_conditional_and_semiannual_forms():
+    assert parse_deadline("Sau khi có Quy chế của Trung ương").kind == "conditional"
+    assert parse_deadline("Sau khi Nghị định quy định chi tiết ban hành").due is None
+    d = parse_deadline("Định kỳ 6 tháng", plan_period=(date(2026, 1, 1), date(2026, 12, 31)))
+    assert d.recurrence == "semiannual" and occurrences(d, date(2026, 1, 1), date(2026, 12, 31)) == [date(2026, 6, 30), date(2026, 12, 31)]
+    h = parse_deadline("Hằng quý", plan_period=(date(2026, 1, 1), date(2026, 12, 31)))
+    assert len(occurrences(h, date(2026, 1, 1), date(2026, 12, 31))) == 4  # due every quarter, not once
