@@ -217,18 +217,18 @@ class Answerer:
         name, key = q.unit
         place = self._place(q)
         idx = self.index.tasks_led_by(key, place)
-        tasks = [self.index.tasks[i] for i in idx]
         if q.doc_ids:
-            tasks = [t for t in tasks if t.doc_id in q.doc_ids] or tasks
-        if not tasks:
+            idx = [i for i in idx if self.index.tasks[i].doc_id in q.doc_ids] or idx
+        if not idx:
             return []
-        places = sorted({t.locality for t in tasks})
         # The question's own topic words ("về kinh phí") order the unit's tasks.
         unit_toks = set(query_tokens(fold(name)))
         topic = [t for t in q.tokens if t not in unit_toks]
         if topic:
-            order = {i: c for i, c in zip(range(len(tasks)), _coverage(self.index, topic, [self.index.tasks.index(t) for t in tasks]))}
-            tasks = [t for _, t in sorted(enumerate(tasks), key=lambda it: -order[it[0]])]
+            covs = _coverage(self.index, topic, idx)
+            idx = [i for _, i in sorted(zip(covs, idx), key=lambda ci: -ci[0])]
+        tasks = [self.index.tasks[i] for i in idx]
+        places = sorted({t.locality for t in tasks})
         f = base_features(q, "unit")
         f.update(cov=1.0, cov_sq=1.0, cov_rare=1.0, cov_best=1.0, top1=1.0, lex_rel=1.0, field_ok=1.0,
                  scoped=float(q.scope is not None and q.scope.how != "chat"), doc_named=float(bool(q.doc_ids)))
@@ -454,8 +454,8 @@ def _passage_field_ok(q: Query, text: str) -> bool:
     ok = True
     if "lead" in q.asks or "coord" in q.asks:
         ok = ok and bool(_ORG_WORD.search(text))
-    if "deadline" in q.asks:
-        ok = ok and bool(deadline_phrase(text) or re.search(r"\b(19|20)\d\d\b|\bngày \d", text))
+    if "deadline" in q.asks and ok:
+        ok = bool(re.search(r"\b(19|20)\d\d\b|\bngày \d", text) or deadline_phrase(text))
     if "figure" in q.asks:
         ok = ok and bool(re.search(r"\d", text))
     if "meta_number" in q.asks:

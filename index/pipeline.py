@@ -187,12 +187,17 @@ def build_index(corpus_dir: Path, data_dir: Path, embedder=None, progress: bool 
             continue
         identity = plan_identity(plan)
         shingles = _shingles(raw.blocks)
-        dup_of = _duplicate_of(plan, identity, shingles, identities, by_issuer)
-        if dup_of is not None:
-            summary.duplicates.append((path.name, dup_of))
-            summary.skipped.append((str(path), f"bản trùng của {dup_of} (cùng cơ quan ban hành và số/nội dung): "
-                                               "không lập chỉ mục lần hai"))
-            continue
+        dup = _duplicate_of(plan, identity, shingles, identities, by_issuer)
+        if dup is not None:
+            kept_sha, kept_name, kept_shingles = dup
+            if len(shingles) <= len(kept_shingles) or not kept_shingles:
+                _report_duplicate(summary, path, kept_name)
+                continue
+            # the copy indexed first is the smaller one (a truncated copy): this one replaces it
+            _drop_document(db, kept_sha, seen_docs, summary, kept_name)
+            _report_duplicate(summary, Path(kept_name), path.name)
+            by_issuer[fold(plan.meta.issuer)] = [e for e in by_issuer.get(fold(plan.meta.issuer), []) if e[0] != kept_sha]
+            identities = {k: v for k, v in identities.items() if v[0] != kept_sha}
         identities[identity] = (raw.sha, path.name, shingles)
         by_issuer.setdefault(fold(plan.meta.issuer), []).append((raw.sha, path.name, shingles))
         extraction = extract_tasks(plan)
@@ -243,16 +248,33 @@ def build_index(corpus_dir: Path, data_dir: Path, embedder=None, progress: bool 
     return summary
 
 
-def _duplicate_of(plan: Plan, identity: str, shingles: set[int], identities: dict, by_issuer: dict) -> str | None:
-    """The file this plan duplicates: same issuer and number (or title), or near-identical text from the same
-    issuer (a truncated copy, another encoding). Plans of different issuers are never duplicates, however
-    alike (communes adapt one template)."""
+def _duplicate_of(plan: Plan, identity: str, shingles: set[int], identities: dict, by_issuer: dict):
+    """(doc_id, file, shingles) of the plan this one duplicates: same issuer and number (or title), or
+    near-identical text from the same issuer (a truncated copy, another encoding). Plans of different issuers
+    are never duplicates, however alike (communes adapt one template)."""
     if identity in identities:
-        return identities[identity][1]
-    for _, name, other in by_issuer.get(fold(plan.meta.issuer), []):
-        if other and _containment(shingles, other) >= 0.9:
-            return name
+        return identities[identity]
+    for entry in by_issuer.get(fold(plan.meta.issuer), []):
+        if entry[2] and _containment(shingles, entry[2]) >= 0.9:
+            return entry
     return None
+
+
+def _report_duplicate(summary: IndexSummary, path: Path, kept: str) -> None:
+    summary.duplicates.append((path.name, kept))
+    summary.skipped.append((str(path), f"bản trùng của {kept} (cùng cơ quan ban hành và số/nội dung): "
+                                       "không lập chỉ mục lần hai"))
+
+
+def _drop_document(db, doc_id: str, seen_docs: set[str], summary: IndexSummary, name: str) -> None:
+    for t in ("documents", "chunks", "tasks", "units"):
+        if db[t].exists():
+            db[t].delete_where("doc_id = ?", [doc_id])
+    seen_docs.discard(doc_id)
+    for r in [r for r in summary.per_doc if r.get("document") == name]:
+        summary.per_doc.remove(r)
+        summary.plans -= 1
+        summary.tasks -= r.get("tasks", 0) or 0
 
 
 def _previous_task_ids(db) -> dict[str, set[str]]:

@@ -155,9 +155,13 @@ class SearchIndex:
         return best[0] if best else None
 
     def idf(self, token: str) -> float:
-        n = max(len(self.chunks), 1)
-        df = self.lexical.df(token) if self.lexical is not None else 0
-        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+        cache = self.__dict__.setdefault("_idf_cache", {})
+        v = cache.get(token)
+        if v is None:
+            n = max(len(self.chunks), 1)
+            df = self.lexical.df(token) if self.lexical is not None else 0
+            v = cache[token] = math.log(1 + (n - df + 0.5) / (df + 0.5))
+        return v
 
     def coverages(self, q_tokens: list[str], ids: list[int], tasks: bool = False) -> np.ndarray:
         """IDF-weighted share of the query's tokens found in each chunk (or task): calibrates 'found' vs
