@@ -43,7 +43,8 @@ class Answerer:
         self.gazetteer = Gazetteer(index.localities() + proc_places)
         titles = {d["doc_id"]: (d.get("locality") or "", d.get("title") or "") for d in index.documents
                   if d.get("kind") == "plan"}
-        self.analyzer = Analyzer(self.gazetteer, index.restorer, titles, find_unit=self._find_unit)
+        numbers = {d["doc_id"]: d.get("number") or "" for d in index.documents if d.get("kind") == "plan"}
+        self.analyzer = Analyzer(self.gazetteer, index.restorer, titles, find_unit=self._find_unit, numbers=numbers)
 
     # ---- public API (channels, CLI, reminders) -----------------------------------------------------
     def localities(self) -> list[str]:
@@ -217,8 +218,8 @@ class Answerer:
         name, key = q.unit
         place = self._place(q)
         idx = self.index.tasks_led_by(key, place)
-        if q.doc_ids:
-            idx = [i for i in idx if self.index.tasks[i].doc_id in q.doc_ids] or idx
+        if q.doc_ids:  # the plan the question names, and only it
+            idx = [i for i in idx if self.index.tasks[i].doc_id in q.doc_ids]
         if not idx:
             return []
         # The question's own topic words ("về kinh phí") order the unit's tasks.

@@ -233,10 +233,12 @@ class Analyzer:
     """Builds `Query` objects against one index (its places, plans, units and restorer)."""
 
     def __init__(self, gazetteer: Gazetteer, restorer=None, titles: dict[str, tuple[str, str]] | None = None,
-                 find_unit=None):
+                 find_unit=None, numbers: dict[str, str] | None = None):
         self.gazetteer = gazetteer
         self.restorer = restorer
         self.titles = titles or {}  # doc_id -> (place, title)
+        # doc_id -> the leading number of its "Số: 308/KH-UBND" ("308"), to find "Kế hoạch 308", "QĐ 4385"
+        self.numbers = {d: re.match(r"\d+", n).group(0) for d, n in (numbers or {}).items() if n and re.match(r"\d+", n)}
         self._title_bigrams = {d: _bigrams(fold(t)) for d, (_, t) in self.titles.items()}
         self.find_unit = find_unit  # (folded question, place) -> (name, key) | None
 
@@ -292,7 +294,12 @@ class Analyzer:
 
 
     def _named_docs(self, folded: str, scope: Scope | None) -> list[str]:
-        """Plans the question names by their title ("kế hoạch đổi mới công nghệ"), within its place."""
+        """Plans the question names by their number ("Kế hoạch 308", "QĐ 4385/QĐ-BVHTTDL") or by their title
+        ("kế hoạch đổi mới công nghệ"), within its place."""
+        by_number = [d for d, n in self.numbers.items()
+                     if re.search(rf"\b(?:ke hoach|quyet dinh|qd|kh|so|van ban)\s+(?:so\s+)?{n}\b|\b{n}\s*/\s*(?:kh|qd)", folded)]
+        if by_number:
+            return by_number
         qb = _bigrams(folded)
         scored = []
         for doc, (place, _) in self.titles.items():
