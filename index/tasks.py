@@ -378,6 +378,13 @@ _GENERIC_HEAD = re.compile(r"^(?:cong tac|nhiem vu|giai phap|ve|day manh|tang cu
                            r"trien khai|xay dung|doi moi|hoan thien|cai cach)\s+")
 
 
+_GENERIC_WORDS = set("nhiem vu noi dung muc tieu giai phap cong tac hoat dong ket qua chi yeu cau to chuc thuc hien "
+                     "trien khai trong tam chu yeu cac nhung va ve cu the khac chung".split())
+# What may stand right before an area phrase in an assignment: "chủ trì … (các nội dung / công tác / lĩnh vực) về X",
+# a list separator, the start of a clause — not a noun that the phrase completes ("Bộ chỉ số chỉ đạo, điều hành").
+_AREA_BEFORE = re.compile(r"(?:^|[,;:(]|\b(?:ve|tac|vuc|dung|va|cac|vu|tri|muu|trach|moi|khai|hien|mang|cach|che|soat|hoa))\s*$")
+
+
 def _area_phrases(path: list[Section]) -> list[str]:
     """Phrases that name a body task's area, nearest heading first: the headings' own cores ("hạ tầng số") and
     the reform areas they belong to ("thu tuc hanh chinh", "tthc")."""
@@ -387,7 +394,8 @@ def _area_phrases(path: list[Section]) -> list[str]:
         while _GENERIC_HEAD.match(core):
             core = _GENERIC_HEAD.sub("", core, count=1)
         core = re.sub(r"\s+", " ", core).strip(" ,")
-        if 2 <= len(core.split()) <= 7 and core not in out:
+        words = re.findall(r"[a-z0-9]+", core)
+        if 2 <= len(words) <= 7 and core not in out and not all(w in _GENERIC_WORDS for w in words):
             out.append(core)
         for _, keys in AREAS:
             if any(k in fold(sec.heading) for k in keys):
@@ -408,7 +416,7 @@ def _infer_lead(path: list[Section], assigners: list[tuple[str, str, str]]) -> t
                 if anchor < 0:
                     continue
                 for m in re.finditer(r"\b" + re.escape(phrase) + r"\b", clause):
-                    if not _AREA_END.match(clause[m.end():]):
+                    if not _AREA_END.match(clause[m.end():]) or not _AREA_BEFORE.search(clause[: m.start()]):
                         continue
                     score = m.start() / max(len(clause), 1) - (0.5 if m.start() > anchor else 0)
                     if best is None or score < best[0]:
@@ -441,7 +449,9 @@ def _body_tasks(b: _Builder, claimed: set[int], xref: dict[int, tuple[str, str]]
             if found:
                 area = found[0]
                 break
-        items = [i for i in sec.items if len(i.text) >= 25 and fold(i.text) not in b.quoted]
+        items = [i for i in sec.items if len(i.text) >= 25 and fold(i.text) not in b.quoted
+                 and not i.text.rstrip().endswith(":")  # a list's introduction, not a task
+                 and not re.match(r"(?i)^\(?\s*(kèm theo|chi tiết (tại|theo)|có phụ lục)", i.text)]
         for item in items:
             if labelled_field(item.text):
                 continue
