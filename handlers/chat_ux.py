@@ -157,16 +157,16 @@ class ChatUxMixin:
             return lambda q, loc, page: self.answerer.due(q, loc, self._today(), page=page)
         return None
 
-    async def _paged(self, ctx, answer: Answer, kind: str, q: str, loc: str | None, page: int):
-        """The list reply with ◀ ▶ buttons (Telegram; pressing one edits the message) or the typed hint."""
+    async def _paged(self, ctx, answer: Answer, kind: str, q: str, loc: str | None, page: int,
+                     feedback_question: str | None = None, edit: bool = False):
+        """The list reply with ◀ ▶ buttons (Telegram; pressing one edits the message) or the typed hint. A list
+        that fits one page and answered a question gets the feedback buttons instead."""
         out = self._reply(ctx, (answer.text or "").strip())
         out.rich = self._rich(answer.intent)
         fn = self._page_fn(kind)
-        if fn is None or not answer.tasks:
-            return out
-        has_next = bool((await self.run_sync(fn, q, loc, page + 1)).tasks)
+        has_next = bool(fn is not None and answer.tasks and (await self.run_sync(fn, q, loc, page + 1)).tasks)
         if page == 1 and not has_next:
-            return out
+            return self._with_feedback(ctx, out, answer, feedback_question) if feedback_question else out
         if ctx.msg.channel in BUTTON_CHANNELS:
             row = []
             if page > 1:
@@ -179,7 +179,7 @@ class ChatUxMixin:
         elif has_next and "Gõ “" not in (answer.text or ""):  # unit lists already say what to type
             command = "/nhiemvu " + q if kind == "units" else "/hanchot " + q
             out.text += "\n" + T.PAGE_TYPED_HINT.format(command=command.strip(), next=page + 1)
-        if ctx.msg.callback_data and ctx.msg.message_id:  # a ◀ ▶ press: edit the list in place
+        if edit and ctx.msg.message_id:  # a ◀ ▶ press: edit the list in place
             out.edit_message_id = ctx.msg.message_id
         return out
 

@@ -195,6 +195,10 @@ class Conversation(ChatUxMixin):
             msg, kind, question, intent=answer.intent, found=answer.found, started=ctx.started,
             locality=locality or state.locality, answer_chars=len(answer.text or ""),
         )
+        if answer.intent == "unit_tasks" and answer.found and not answer.choices:  # a list: paged by buttons
+            self._set_pending(msg, [])
+            return [await self._paged(ctx, answer, "units", question, locality or state.locality, 1,
+                                      feedback_question=question)]
         out = self._answer_reply(ctx, answer, "ask")
         if not out.buttons and not answer.choices:
             out = self._with_feedback(ctx, out, answer, question)
@@ -267,7 +271,7 @@ class Conversation(ChatUxMixin):
             if answer.choices:
                 return [self._answer_reply(ctx, answer, kind)]
             self._set_pending(ctx.msg, [])
-            return [await self._paged(ctx, answer, kind, action["q"], action.get("l"), page)]
+            return [await self._paged(ctx, answer, kind, action["q"], action.get("l"), page, edit=bool(action.get("e")))]
         if kind == "xoa":
             from pathlib import Path as _P
 
