@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 BUTTON_CHANNELS = {"telegram"}  # where Outgoing.buttons are shown (elsewhere the text says what to type)
 NOOP = "k:-"  # callback data of a button that only shows what was chosen
+NO_FEEDBACK_INTENTS = {"empty"}  # "please ask something more specific" is not an answer to rate
 _PAGE_RE = re.compile(r"\s*\btrang\s+(\d{1,3})\s*$", re.IGNORECASE)
 
 
@@ -90,6 +91,8 @@ class ChatUxMixin:
     def _with_feedback(self, ctx, out, answer: Answer, question: str):
         """Offer 👍/👎 under an answer (buttons, or the typed hint where there are none)."""
         msg = ctx.msg
+        if answer.intent in NO_FEEDBACK_INTENTS:
+            return out
         try:
             ref = self.feedback.offer(channel=msg.channel, scope=self._scope(msg), user_id=msg.user_id,
                                       question=question, answer=answer.text or "", intent=answer.intent,
@@ -181,6 +184,8 @@ class ChatUxMixin:
             out.text += "\n" + T.PAGE_TYPED_HINT.format(command=command.strip(), next=page + 1)
         if edit and ctx.msg.message_id:  # a ◀ ▶ press: edit the list in place
             out.edit_message_id = ctx.msg.message_id
+        if feedback_question and ctx.msg.channel not in BUTTON_CHANNELS:  # typed votes need no button room
+            out = self._with_feedback(ctx, out, answer, feedback_question)
         return out
 
     # ------------------------------------------------------------ commands

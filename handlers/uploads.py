@@ -234,7 +234,8 @@ def build_report(summary: Any, db_path: Path, stored_path: Path) -> Report:
     if date:
         ident.append(f"ngày: {_vn_date(str(date))}")
     if ident:
-        lines.append("; ".join(ident).capitalize())
+        joined = "; ".join(ident)
+        lines.append(joined[0].upper() + joined[1:])
     if row.get("locality"):
         lines.append(f"Địa bàn: {row['locality']}")
     if kind == "catalogue" or report.get("procedures"):
