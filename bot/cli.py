@@ -1,6 +1,7 @@
 """Command line: `python -m bot [--corpus DIR] [--data-dir DIR] <command>` (the contract other tools use)."""
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import sys

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import replace
 from typing import Any
 
 from telegram import (
@@ -205,7 +204,3 @@ def role_listener(bot: Any):
         if channel == "telegram":
             await set_chat_menu(bot, chat_id, role)
     return changed
-
-
-def with_limit(platform: Platform, limit: int) -> Platform:
-    return replace(platform, limit=limit)

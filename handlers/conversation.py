@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from handlers import commands as cmds
 from handlers import texts as T
 from handlers.chat_state import ChatStore
-from handlers.chat_ux import BUTTON_CHANNELS, NOOP, Attachment, ChatUxMixin, split_page
+from handlers.chat_ux import NOOP, Attachment, ChatUxMixin, split_page
 from handlers.formatting import truncate
 from handlers.ratelimit import RateLimiter
 from handlers.reminder_commands import ReminderCommands

@@ -124,7 +124,6 @@ UPLOAD_DENIED = (
     "Chỉ quản trị viên mới gửi được tài liệu cho hệ thống. Anh/chị có thể gõ câu hỏi bằng chữ; "
     "nếu cần bổ sung kế hoạch, vui lòng gửi cho cán bộ phụ trách."
 )
-UPLOAD_RECEIVED = "Đã nhận tệp {name}. Đang lưu và lập chỉ mục, vui lòng chờ…"
 UPLOAD_REFUSED = "Không nhận tệp {name}: {reason}"
 UPLOAD_DOWNLOAD_FAILED = "Không tải được tệp {name} từ máy chủ của ứng dụng chat. Vui lòng gửi lại."
 UPLOAD_NOT_READ = (

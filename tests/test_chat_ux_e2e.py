@@ -71,7 +71,7 @@ async def recorded(bot: Bot, method: str) -> list[dict]:
 
 
 @pytest.fixture
-async def start_bot(emulator_port, tmp_path):  # noqa: F811 - the imported session fixture
+async def start_bot(emulator_port, tmp_path):  # noqa: F811 - the session fixture imported above
     """Factory: the real Application on a fresh token, over a private copy of the corpus and of the index
     (uploads and /xoa change them)."""
     started: list[tuple] = []

@@ -6,7 +6,6 @@ from __future__ import annotations
 import shutil
 import sys
 import time
-from pathlib import Path
 
 import pexpect
 import pyte
