@@ -77,9 +77,10 @@ class ChatUxMixin:
             self._feedback = FeedbackStore(self.db_path, self.settings.user_hash_salt)
         return self._feedback
 
-    def _rich(self, intent: str = "") -> RichHints:
+    def _rich(self, intent: str = "", answer: Answer | None = None) -> RichHints:
+        documents = tuple(dict.fromkeys(s.document for s in (answer.sources if answer else []) if s.document))
         return RichHints(intent=intent, doc_base_url=getattr(self.settings, "document_base_url", "") or "",
-                         bold_first_line=intent.startswith("procedure"))
+                         bold_first_line=intent.startswith("procedure"), documents=documents)
 
     def _button(self, msg, label: str, action: dict):
         from handlers.conversation import CALLBACK_PREFIX, Button
@@ -165,7 +166,7 @@ class ChatUxMixin:
         """The list reply with ◀ ▶ buttons (Telegram; pressing one edits the message) or the typed hint. A list
         that fits one page and answered a question gets the feedback buttons instead."""
         out = self._reply(ctx, (answer.text or "").strip())
-        out.rich = self._rich(answer.intent)
+        out.rich = self._rich(answer.intent, answer)
         fn = self._page_fn(kind)
         has_next = bool(fn is not None and answer.tasks and (await self.run_sync(fn, q, loc, page + 1)).tasks)
         if page == 1 and not has_next:
@@ -281,33 +282,34 @@ class ChatUxMixin:
             self._log(msg, "refused", f"<document {shown}>", intent="upload_refused", started=ctx.started)
             return [self._reply(ctx, T.UPLOAD_REFUSED.format(name=shown, reason=exc))]
         s = self.settings
+        db_path, data_dir, corpus = Path(s.db_path), Path(s.data_dir), Path(s.corpus_dir)
         async with self._reindex_lock:
-            stored = up.store(Path(s.corpus_dir), Path(s.data_dir), safe, data)
-            try:
-                seconds = await self._index_now()
-                report = up.build_report(self.last_summary, Path(s.db_path), stored.path)
-                if not report.indexed:
-                    up.undo(stored, Path(s.data_dir))
-                    await self._index_now()
-                    self._log(msg, "refused", f"<document {safe}>", intent="upload_unreadable", started=ctx.started)
-                    return [self._reply(ctx, T.UPLOAD_NOT_READ.format(
-                        name=safe, reason=report.reason, restored=T.UPLOAD_RESTORED if stored.replaced else ""))]
-                old = up.superseded_by(Path(s.db_path), stored.path.name)
-                for row in old:
-                    path = Path(row["path"])
-                    if path.exists() and path.resolve() != stored.path:
-                        up.move_aside(path, Path(s.data_dir) / "superseded")
-                if old:
-                    seconds += await self._index_now()
-            except Exception:
-                log.exception("indexing an upload failed")
-                raise
+            stored = up.store(corpus, data_dir, safe, data)
+            seconds = await self._index_now()
+            # The same plan already in the corpus (same issuer and number, or the same text under another name):
+            # the upload is the newer version, the older file leaves the corpus and the index is rebuilt.
+            same = up.replaced_copies(self.last_summary, stored.path.name)
+            same += [r["document"] for r in up.superseded_by(db_path, stored.path.name) if r["document"] not in same]
+            old = []
+            for path in up.corpus_files(corpus):
+                if path.name in same and path.resolve() != stored.path:
+                    up.move_aside(path, data_dir / "superseded")
+                    old.append(path.name)
+            if old:
+                seconds += await self._index_now()
+            report = up.build_report(self.last_summary, db_path, stored.path)
+            if not report.indexed:
+                up.undo(stored, data_dir)
+                await self._index_now()
+                self._log(msg, "refused", f"<document {safe}>", intent="upload_unreadable", started=ctx.started)
+                return [self._reply(ctx, T.UPLOAD_NOT_READ.format(
+                    name=safe, reason=report.reason, restored=T.UPLOAD_RESTORED if stored.replaced else ""))]
         lines = [T.UPLOAD_DONE.format(name=safe, seconds=seconds)]
         lines += report.lines
         if stored.replaced:
             lines.append(T.UPLOAD_REPLACED)
         if old:
-            lines.append(T.UPLOAD_SUPERSEDED.format(old=", ".join(r["document"] for r in old)))
+            lines.append(T.UPLOAD_SUPERSEDED.format(old=", ".join(old)))
         if report.warnings:
             lines.append(T.UPLOAD_WARNINGS)
             lines += [f"• {w}" for w in report.warnings]

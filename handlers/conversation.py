@@ -214,7 +214,7 @@ class Conversation(ChatUxMixin):
         if not actions:
             self._set_pending(ctx.msg, [])
             out = self._reply(ctx, text)
-            out.rich = self._rich(answer.intent)
+            out.rich = self._rich(answer.intent, answer)
             return out
         return self._choices_reply(ctx, text, labels, actions)
 

@@ -32,10 +32,15 @@ class RichHints:
     intent: str = ""
     doc_base_url: str = ""  # BOT_DOCUMENT_BASE_URL; empty: no links
     bold_first_line: bool = False  # procedure answers: the first line names the procedure asked about
+    documents: tuple[str, ...] = ()  # file names of the answer's sources (the "Nguồn:" line cites them by title)
 
 
 def document_url(base: str, document: str) -> str:
     return base.rstrip("/") + "/" + quote(document)
+
+
+def _href(base: str, document: str) -> str:
+    return escape_html(document_url(base, document)).replace('"', "&quot;")
 
 
 def _label(line: str) -> str:
@@ -51,8 +56,11 @@ def render_line(line: str, hints: RichHints, first: bool = False) -> str:
         return f"<blockquote>{escape_html(m.group(1))}</blockquote>"
     m = _SOURCE.match(line)
     if m and hints.doc_base_url:
-        url = escape_html(document_url(hints.doc_base_url, m.group(2))).replace('"', "&quot;")
+        url = _href(hints.doc_base_url, m.group(2))
         return f'{escape_html(m.group(1))}<a href="{url}">{escape_html(m.group(2))}</a>{escape_html(m.group(3))}'
+    if hints.doc_base_url and hints.documents and line.lstrip("(").startswith("Nguồn:"):
+        # the plan is cited by number and date: link its file after the citation
+        return f'{escape_html(line)} <a href="{_href(hints.doc_base_url, hints.documents[0])}">văn bản gốc</a>'
     asked = _ASKED_LABELS.get(hints.intent, ())
     if (asked and _label(line) in asked) or (first and hints.bold_first_line):
         return f"<b>{escape_html(line)}</b>"

@@ -174,6 +174,18 @@ def superseded_by(db_path: Path, new_file: str) -> list[dict]:
     return [{"document": d, "path": p} for d, p, i, n in rows if plan_identity({"issuer": i, "number": n}) == ident]
 
 
+def replaced_copies(summary: Any, file_name: str) -> list[str]:
+    """Files the index found to be the same plan as `file_name` (same issuer and number, or near-identical text:
+    `IndexSummary.duplicates`, pairs (skipped copy, kept file)), whichever of the two it kept: after an upload,
+    those older files are superseded by the new one."""
+    out = []
+    for copy, kept in getattr(summary, "duplicates", None) or []:
+        other = kept if Path(str(copy)).name == file_name else copy if Path(str(kept)).name == file_name else None
+        if other is not None and Path(str(other)).name != file_name:
+            out.append(Path(str(other)).name)
+    return out
+
+
 def procedure_count(db_path: Path, file_name: str) -> int:
     with closing(sqlite3.connect(db_path, timeout=30)) as db:
         cols = _columns(db, "procedures")
@@ -226,13 +238,16 @@ def build_report(summary: Any, db_path: Path, stored_path: Path) -> Report:
     if title:
         lines.append(f"Văn bản: {title}")
     ident = []
-    if row.get("issuer"):
-        ident.append(f"cơ quan ban hành: {row['issuer']}")
-    if row.get("number"):
-        ident.append(f"số: {row['number']}")
-    date = row.get("date") or row.get("issue_date")
+    issuer = row.get("issuer") or report.get("issuer")
+    if issuer:
+        ident.append(f"cơ quan ban hành: {issuer}")
+    if row.get("number") or report.get("number"):
+        ident.append(f"số: {row.get('number') or report.get('number')}")
+    date = row.get("date") or report.get("date") or row.get("issue_date")
     if date:
         ident.append(f"ngày: {_vn_date(str(date))}")
+    if row.get("signer") or report.get("signer"):
+        ident.append(f"người ký: {row.get('signer') or report.get('signer')}")
     if ident:
         joined = "; ".join(ident)
         lines.append(joined[0].upper() + joined[1:])
@@ -246,6 +261,8 @@ def build_report(summary: Any, db_path: Path, stored_path: Path) -> Report:
         lines.append(f"Nhiệm vụ: {tasks}")
         if "explicit_leads" in report:
             lines.append(f"Nhiệm vụ có ghi rõ đơn vị chủ trì: {report['explicit_leads']}")
+        if report.get("inferred_leads"):
+            lines.append(f"Nhiệm vụ suy ra đơn vị chủ trì từ phân công lĩnh vực: {report['inferred_leads']}")
         if "units" in entry:
             lines.append(f"Đơn vị được giao việc: {entry['units']}")
         deadlines = report.get("deadlines")

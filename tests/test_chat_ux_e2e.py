@@ -28,7 +28,7 @@ from conftest_channels import (
     shared_data_dir,
     shared_index,  # noqa: F401 - autouse fixture
 )
-from docgen import make_docx_plan
+from docgen import make_docx_plan, make_numbered_docx_plan
 from test_telegram_e2e import ADMIN_ID, Bot, User, emulator_port, text_of  # noqa: F401 - fixture
 
 TAN_LAP_QUESTION = "Tân Lập: ai chủ trì rà soát quy trình nội bộ giải quyết thủ tục cấp phép xây dựng?"
@@ -134,6 +134,24 @@ async def test_admin_uploads_a_docx_plan_then_asks_about_it(start_bot, tmp_path)
     assert "Phòng Kinh tế" not in text_of(after)
 
 
+async def test_a_new_version_with_the_same_issuer_and_number_supersedes_the_old(start_bot, tmp_path):
+    bot = await start_bot()
+    admin = user(bot, ADMIN_ID, "Admin")
+    corpus, data = Path(bot.settings.corpus_dir), Path(bot.settings.data_dir)
+    v1 = make_numbered_docx_plan(tmp_path / "v1.docx", lead="Phòng Kinh tế")
+    await admin.send_document("kh-15-tan-lap.docx", v1.read_bytes())
+    [first] = await admin.replies(timeout=120)
+    assert "Cơ quan ban hành: UBND xã Tân Lập; số: 15/KH-UBND; ngày: 05/01/2027" in text_of(first), text_of(first)
+    v2 = make_numbered_docx_plan(tmp_path / "v2.docx", lead="Phòng Văn hóa - Xã hội")
+    await admin.send_document("kh-15-tan-lap-sua-doi.docx", v2.read_bytes())
+    [second] = await admin.replies(timeout=120)
+    assert "thay thế kh-15-tan-lap.docx" in text_of(second), text_of(second)
+    assert not (corpus / "kh-15-tan-lap.docx").exists() and (corpus / "kh-15-tan-lap-sua-doi.docx").exists()
+    assert list((data / "superseded").glob("*kh-15-tan-lap.docx"))
+    [answer] = await admin.ask(TAN_LAP_QUESTION)
+    assert "Phòng Văn hóa - Xã hội" in text_of(answer) and "Phòng Kinh tế" not in text_of(answer)
+
+
 async def test_citizen_upload_refused_and_bad_files_refused(start_bot, tmp_path):
     bot = await start_bot()
     citizen, admin = user(bot, 611), user(bot, ADMIN_ID, "Admin")
@@ -198,10 +216,11 @@ async def test_paging_by_button_edits_the_message(start_bot):
             break
         await asyncio.sleep(0.05)
     second = now["message"]["text"]
-    assert "chủ trì 23 nhiệm vụ" in first and "(Trang 1/2." in first
+    assert "(Trang 1/3." in first
     items = lambda text: {line for line in text.split("\n") if line.startswith("• ")}  # noqa: E731
-    assert items(second) and not items(first) & items(second)  # the next 11 tasks, none of the first 12
-    assert [b["text"] for b in now["message"]["reply_markup"]["inline_keyboard"][0]] == ["◀ Trang 1"]
+    assert items(second) and not items(first) & items(second)  # the next 12 tasks, none of the first 12
+    assert "(Trang 2/3." in second
+    assert [b["text"] for b in now["message"]["reply_markup"]["inline_keyboard"][0]] == ["◀ Trang 1", "Trang 3 ▶"]
     assert any(str(c["message_id"]) == str(page1["messageId"]) for c in await recorded(bot, "editMessageText"))
 
 
@@ -211,7 +230,7 @@ async def test_pressed_choice_is_marked(start_bot):
     [choices] = await u.ask(AMBIGUOUS_UNIT_QUESTION)
     await u.press(choices, "Bình Giang")
     [answer] = await u.replies()
-    assert "(xã Bình Giang) chủ trì" in text_of(answer)
+    assert "(xã Bình Giang) được giao" in text_of(answer)
     marked = next(m for m in await u.history() if m["messageId"] == choices["messageId"])
     [[only]] = marked["message"]["reply_markup"]["inline_keyboard"]
     assert only["text"].startswith("✓") and "Bình Giang" in only["text"]
@@ -231,7 +250,7 @@ async def test_deep_link_selects_the_commune_and_huy_cancels(start_bot):
     [cancelled] = await u.ask("/huy")
     assert "Đã hủy" in text_of(cancelled)
     [two] = await u.ask("2")  # no pending choice any more: "2" is not a choice
-    assert "(xã Bình Giang) chủ trì" not in text_of(two)
+    assert "(xã Bình Giang) được giao" not in text_of(two)
 
 
 async def test_role_scoped_command_menus(start_bot):
@@ -290,10 +309,10 @@ async def test_group_answers_when_mentioned_and_keeps_choices_per_member(start_b
     # B's "n" (addressed to the bot) is not a choice of B's; A's is
     await b.send_raw(text=f"@TestNameBot {n}", entities=[{"offset": 0, "length": 12, "type": "mention"}])
     [b_reply] = await b.replies()
-    assert "(xã Bình Giang) chủ trì" not in text_of(b_reply)
+    assert "(xã Bình Giang) được giao" not in text_of(b_reply)
     await a.send_raw(text=f"@TestNameBot {n}", entities=[{"offset": 0, "length": 12, "type": "mention"}])
     [a_reply] = await a.replies()
-    assert "(xã Bình Giang) chủ trì" in text_of(a_reply)
+    assert "(xã Bình Giang) được giao" in text_of(a_reply)
     # a reply to the bot's message needs no mention
     reply_to = {"message_id": a_reply["messageId"], "date": int(time.time()), "chat": group,
                 "from": {"id": 666, "is_bot": True, "first_name": "CCHC Test Bot", "username": "TestNameBot"},
@@ -309,7 +328,9 @@ async def test_answers_are_html_with_bold_blockquote_and_document_link(start_bot
     [answer] = await u.ask(WHO_LEADS)
     html = text_of(answer)
     assert answer["message"]["parse_mode"] == "HTML"
-    assert f"<b>• Chủ trì: {LEAD_UNIT}</b>" in html
-    assert "Trích dòng bảng:<blockquote>Nhiệm vụ: Kiểm soát chặt chẽ" in html
-    assert ('<a href="https://ubnd.example.gov.vn/cchc/kh-cchc-2026-phuong-chon-thanh.txt">'
-            "kh-cchc-2026-phuong-chon-thanh.txt</a>") in html
+    assert html.startswith(f"<b>Chủ trì: {LEAD_UNIT}.</b>\n")  # what was asked, in bold
+    link = '<a href="https://ubnd.example.gov.vn/cchc/kh-cchc-2026-phuong-chon-thanh.txt">văn bản gốc</a>'
+    assert link in html and html.count("<a ") == 1
+    [figure] = await u.ask("Chơn Thành đặt mục tiêu tỷ lệ hồ sơ trực tuyến là bao nhiêu?")
+    assert "<blockquote>Tỷ lệ cung cấp dịch vụ công trực tuyến" in text_of(figure)  # the quoted source line
+    assert link in text_of(figure)

@@ -88,6 +88,12 @@ def test_superseded_by_same_issuer_and_number(tmp_path):
     assert up.superseded_by(db, "kh-khong-so.docx") == []  # no number: nothing is replaced
 
 
+def test_replaced_copies_from_the_index_duplicates():
+    summary = SimpleNamespace(duplicates=[("kh-moi.docx", "kh-cu.docx"), ("x.txt", "y.txt"), ("kh-cu2.docx", "kh-moi.docx")])
+    assert up.replaced_copies(summary, "kh-moi.docx") == ["kh-cu.docx", "kh-cu2.docx"]
+    assert up.replaced_copies(SimpleNamespace(), "kh-moi.docx") == []
+
+
 def test_superseded_by_without_contract_2_columns(tmp_path):
     path = tmp_path / "old.db"
     with closing(sqlite3.connect(path)) as db, db:
