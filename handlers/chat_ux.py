@@ -203,9 +203,9 @@ class ChatUxMixin:
 
         name = re.sub(r"[-_]+", " ", payload).strip()
         matches = match_locality(name, await self._localities()) if name else []
-        if len(matches) == 1:
+        if len(matches) == 1:  # the usual "Địa bàn đang chọn: …" line then names it
             self.store.update(ctx.msg.channel, ctx.msg.chat_id, locality=matches[0])
-            return T.START_LOCALITY_SET.format(locality=matches[0])
+            return ""
         return T.START_LOCALITY_UNKNOWN.format(name=truncate(name, 40))
 
     async def _cmd_tailen(self, ctx, args: str, command):
@@ -296,7 +296,7 @@ class ChatUxMixin:
                     up.move_aside(path, data_dir / "superseded")
                     old.append(path.name)
             if old:
-                seconds += await self._index_now()
+                seconds = round(seconds + await self._index_now(), 1)
             report = up.build_report(self.last_summary, db_path, stored.path)
             if not report.indexed:
                 up.undo(stored, data_dir)

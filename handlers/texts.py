@@ -117,7 +117,6 @@ CANCELLED = "Đã hủy lựa chọn đang chờ."
 NOTHING_TO_CANCEL = "Không có lựa chọn nào đang chờ."
 EDITED_PREFIX = "✏️ Trả lời theo câu hỏi đã sửa:"
 EDITED_COMMAND = "Tôi thấy anh/chị đã sửa một lệnh. Để tránh làm hai lần, vui lòng gửi lại lệnh đó thành tin nhắn mới."
-START_LOCALITY_SET = "Đã chọn địa bàn: {locality}.\n\n"
 START_LOCALITY_UNKNOWN = "Không tìm thấy địa bàn “{name}” của đường dẫn; chọn bằng /diaban <tên>.\n\n"
 
 UPLOAD_DENIED = (
