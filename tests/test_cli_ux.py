@@ -114,7 +114,9 @@ def test_make_eval_in_a_clone_without_shared(tmp_path, target):
     venv_python = ROOT / ".venv" / "bin" / "python"
     if not venv_python.exists():
         pytest.skip("make eval needs the project's .venv")
-    out = subprocess.run(["make", "-s", "-C", str(ROOT), target, f"EVAL_FILE={tmp_path}/shared/eval/dev.jsonl"],
+    # -o install: the test suite already runs inside the installed .venv; only the eval recipe is under test
+    out = subprocess.run(["make", "-s", "-o", "install", "-C", str(ROOT), target,
+                          f"EVAL_FILE={tmp_path}/shared/eval/dev.jsonl"],
                          capture_output=True, text=True, timeout=120)
     assert out.returncode != 0 and "Traceback" not in out.stderr
     assert "Không tìm thấy tệp câu hỏi" in out.stderr and "shared/" in out.stderr
