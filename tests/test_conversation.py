@@ -151,7 +151,7 @@ async def test_registration_approval_then_staff_commands(conv):
     assert any(r.chat_id == ADMIN and "Đã duyệt" in r.text for r in decided)
     assert any(r.chat_id == "501" and "đã được duyệt" in r.text for r in decided)
     [r] = await say(conv, "/nhiemvu")  # own unit from the registration
-    assert "Phòng Văn hóa - Xã hội (phường Chơn Thành) được giao" in r.text
+    assert "Phòng Văn hóa - Xã hội (phường Chơn Thành) " in r.text
     [r] = await say(conv, "/hanchot năm 2026")
     assert "đến hạn" in r.text or "Không có nhiệm vụ" in r.text
     [r] = await say(conv, "/dangky Phòng Văn hóa - Xã hội")
@@ -319,7 +319,7 @@ async def test_console_chat_numbered_choices(settings, tmp_path):
         conv.close()
     text = out.getvalue()
     assert "Trả lời bằng số" in text
-    assert "(xã Bình Giang) được giao" in text  # "2" chose the second locality
+    assert "Phòng Văn hóa - Xã hội (xã Bình Giang) " in text  # "2" chose the second locality
     assert "Các lệnh" not in text  # nothing after /thoat
 
 
