@@ -40,8 +40,10 @@ chat: install
 test: install-dev
 	$(PY) -m pytest -q
 
+# The gold questions live in ../shared (beside the project); another file: make eval EVAL_FILE=path.jsonl
+EVAL_FILE ?= ../shared/eval/dev.jsonl
 eval: install
-	$(PY) -m bot eval ../shared/eval/dev.jsonl
+	$(PY) -m bot eval $(EVAL_FILE)
 
 bench: install-dev
 	$(PY) -m bot bench

@@ -2,17 +2,17 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import logging
 import sys
 from pathlib import Path
 
+from .cli_tools import CliError, VietnameseArgumentParser, run_guarded
 from .settings import Settings, load_settings
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m bot", description="Trợ lý kế hoạch cải cách hành chính (CCHC)")
+    p = VietnameseArgumentParser(prog="python -m bot", description="Trợ lý kế hoạch cải cách hành chính (CCHC)")
     p.add_argument("--corpus", type=Path, help="thư mục văn bản (BOT_CORPUS_DIR)")
     p.add_argument("--data-dir", type=Path, help="thư mục chỉ mục (BOT_DATA_DIR)")
     sub = p.add_subparsers(dest="command", required=True)
@@ -40,16 +40,18 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("tasks", help="liệt kê nhiệm vụ đã trích xuất")
     s.add_argument("--locality")
     s.add_argument("--unit")
-    s.add_argument("--due-before")
+    s.add_argument("--due-before", help="31/12/2026 hoặc 2026-12-31")
     g = s.add_mutually_exclusive_group()
     g.add_argument("--json", action="store_true")
-    g.add_argument("--csv", action="store_true")
+    g.add_argument("--csv", action="store_true", help="CSV (UTF-8 có BOM, Excel đọc đúng tiếng Việt)")
+    g.add_argument("--xlsx", type=Path, metavar="FILE", help="ghi ra tệp Excel")
 
     s = sub.add_parser("procedures", help="liệt kê thủ tục hành chính đã trích xuất")
     s.add_argument("--locality")
     g = s.add_mutually_exclusive_group()
     g.add_argument("--json", action="store_true")
-    g.add_argument("--csv", action="store_true")
+    g.add_argument("--csv", action="store_true", help="CSV (UTF-8 có BOM, Excel đọc đúng tiếng Việt)")
+    g.add_argument("--xlsx", type=Path, metavar="FILE", help="ghi ra tệp Excel")
 
     s = sub.add_parser("bench", help="đo hiệu năng")
     s.add_argument("--quick", action="store_true")
@@ -64,13 +66,30 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    settings = load_settings(corpus_dir=args.corpus, data_dir=args.data_dir)
+def _settings(args) -> Settings:
+    try:
+        return load_settings(corpus_dir=args.corpus, data_dir=args.data_dir)
+    except Exception as exc:  # pydantic's ValidationError names the setting and the bad value
+        raise CliError(f"Cấu hình không hợp lệ (.env hoặc biến môi trường): {exc}") from None
+
+
+def _logging(settings: Settings) -> None:
+    """Logs to stderr, or to BOT_LOG_FILE when set."""
+    target = {"filename": settings.log_file, "encoding": "utf-8"} if settings.log_file else {"stream": sys.stderr}
     logging.basicConfig(level=getattr(logging, settings.log_level.upper(), logging.INFO),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", **target)
     for noisy in ("faiss", "bm25s", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    return run_guarded(_main, args)
+
+
+def _main(args) -> int:
+    settings = _settings(args)
+    _logging(settings)
     cmd = args.command
     if cmd == "index":
         return cmd_index(settings, args)
@@ -104,7 +123,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def cmd_index(settings: Settings, args) -> int:
     from .app import run_index
+    from .cli_tools import need_corpus, need_file
 
+    need_corpus(settings.corpus_dir)
+    for extra in args.extra:
+        need_file(extra)
     s = run_index(settings, progress=not args.no_progress, extra_files=args.extra)
     if args.json:
         from dataclasses import asdict
@@ -162,19 +185,20 @@ def _level(level: str | None) -> str:
 
 
 def cmd_ask(settings: Settings, args) -> int:
-    from .app import build_answerer
+    from .app import build_answerer, index_exists
+    from .cli_tools import batch_questions, blank_answer, need_corpus
 
+    if not args.batch and not (args.question or "").strip():
+        raise CliError("Thiếu câu hỏi. Ví dụ: python -m bot ask \"Ai chủ trì rà soát thủ tục hành chính?\"")
+    questions = batch_questions(args.batch) if args.batch else None
+    if not index_exists(settings):
+        need_corpus(settings.corpus_dir)
     answerer = build_answerer(settings)
-    if args.batch:
-        for line in args.batch.read_text(encoding="utf-8").splitlines():
-            if not line.strip():
-                continue
-            ans = answerer.ask(line.strip(), locality=args.locality)
-            print(json.dumps(ans.to_json(), ensure_ascii=False), flush=True)
+    if questions is not None:
+        for line in questions:  # one output line per input line, blank lines included
+            obj = answerer.ask(line.strip(), locality=args.locality).to_json() if line.strip() else blank_answer()
+            print(json.dumps(obj, ensure_ascii=False), flush=True)
         return 0
-    if not args.question:
-        print("Thiếu câu hỏi.", file=sys.stderr)
-        return 2
     ans = answerer.ask(args.question, locality=args.locality)
     if args.json:
         print(json.dumps(ans.to_json(), ensure_ascii=False))
@@ -184,11 +208,28 @@ def cmd_ask(settings: Settings, args) -> int:
 
 
 def cmd_eval(settings: Settings, args) -> int:
+    from .cli_tools import need_file, scratch_data_dir
+
+    if not args.file.exists():
+        shared = " Tệp câu hỏi mẫu nằm trong thư mục shared/ đặt cạnh dự án (../shared); bản sao dự án này không có " \
+                 "nó. Chỉ định tệp khác: python -m bot eval FILE.jsonl (hoặc make eval EVAL_FILE=FILE.jsonl)."
+        raise CliError(f"Không tìm thấy tệp câu hỏi {args.file}." + (shared if "shared" in str(args.file) else ""))
+    need_file(args.file, "tệp câu hỏi")
+    for extra in args.extra:
+        need_file(extra)
+    if not args.extra:
+        return _eval_on(settings, args)
+    # --extra: index the extra files into a throw-away copy, never into the live index
+    with scratch_data_dir(settings.data_dir) as scratch:
+        return _eval_on(settings.model_copy(update={"data_dir": scratch}), args, extra=args.extra)
+
+
+def _eval_on(settings: Settings, args, extra: list[Path] | None = None) -> int:
     from .app import build_answerer, run_index
     from .evaluate import run_eval
 
-    if args.extra:
-        run_index(settings, progress=False, extra_files=args.extra)
+    if extra:
+        run_index(settings, progress=False, extra_files=extra)
     answerer = build_answerer(settings)
     res = run_eval(answerer, args.file)
     print(f"{'kind':<16}{'đúng':>6}{'tổng':>6}{'%':>8}")
@@ -209,32 +250,37 @@ def cmd_tasks(settings: Settings, args) -> int:
     from index.textnorm import fold
     from index.units import unit_key
 
-    from .app import index_exists, run_index
+    from .cli_tools import parse_date, unknown
 
-    if not index_exists(settings):
-        run_index(settings)
+    due_before = parse_date(args.due_before) if args.due_before else None  # refuse a bad date before any work
+    _ensure_index(settings)
     db = store.open_db(settings.db_path)
     tasks = store.load_tasks(db)
     if args.locality:
+        localities = {t.locality for t in tasks}
         tasks = [t for t in tasks if fold(args.locality) in fold(t.locality)]
+        if not tasks:
+            raise unknown("địa bàn", args.locality, localities)
     if args.unit:
         key = unit_key(args.unit)
+        units = {u for t in tasks for u in t.lead + t.coordinate}
         tasks = [t for t in tasks if any(key in unit_key(u) for u in t.lead + t.coordinate)]
-    if args.due_before:
-        tasks = [t for t in tasks if t.due and t.due < args.due_before]
+        if not tasks:
+            raise unknown("đơn vị", args.unit, units)
+    if due_before:
+        tasks = [t for t in tasks if t.due and t.due < due_before]
     rows = [{
         "id": t.id, "locality": t.locality, "area": t.area, "section": t.section, "title": t.title,
         "output": t.output, "lead": t.lead, "coordinate": t.coordinate, "deadline_text": t.deadline_text,
         "deadline_kind": t.deadline_kind, "due": t.due, "source": t.source_kind, "inferred": t.lead_inferred,
         "document": t.document, "note": t.note,
     } for t in tasks]
+    columns = ["id", "locality", "area", "section", "title", "output", "lead", "coordinate", "deadline_text",
+               "deadline_kind", "due", "source", "inferred", "document", "note"]
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=1))
-    elif args.csv:
-        w = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["id"])
-        w.writeheader()
-        for r in rows:
-            w.writerow({k: "; ".join(v) if isinstance(v, list) else v for k, v in r.items()})
+    elif args.csv or args.xlsx:
+        _export(rows, columns, args, sheet="Nhiệm vụ", what="nhiệm vụ")
     else:
         for r in rows:
             print(f"[{r['id']}] {r['locality']} | {r['title'][:90]} | chủ trì: {', '.join(r['lead']) or '-'} | "
@@ -249,25 +295,43 @@ def cmd_procedures(settings: Settings, args) -> int:
     from index.procedures import load_procedures
     from index.textnorm import fold
 
-    from .app import index_exists, run_index
+    from .cli_tools import unknown
 
-    if not index_exists(settings):
-        run_index(settings)
+    _ensure_index(settings)
     procs = load_procedures(settings.db_path)
     if args.locality:
+        localities = {p.locality for p in procs}
         procs = [p for p in procs if fold(args.locality) in fold(p.locality)]
+        if not procs:
+            raise unknown("địa bàn có danh mục thủ tục", args.locality, localities)
     rows = [asdict(p) for p in procs]
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=1, default=str))
-    elif args.csv:
+    elif args.csv or args.xlsx:
         keys = ["code", "name", "field", "locality", "time_limit", "fee", "agency"]
-        w = csv.DictWriter(sys.stdout, fieldnames=keys, extrasaction="ignore")
-        w.writeheader()
-        for r in rows:
-            w.writerow({k: r.get(k) if not isinstance(r.get(k), (dict, list)) else json.dumps(r.get(k), ensure_ascii=False)
-                        for k in keys})
+        _export(rows, keys, args, sheet="Thủ tục", what="thủ tục")
     else:
         for p in procs:
             print(f"{p.code} | {p.name} | {p.locality}")
         print(f"{len(procs)} thủ tục.")
     return 0
+
+
+def _ensure_index(settings: Settings) -> None:
+    from .app import index_exists, run_index
+    from .cli_tools import need_corpus
+
+    if not index_exists(settings):
+        need_corpus(settings.corpus_dir)
+        run_index(settings)
+
+
+def _export(rows: list[dict], columns: list[str], args, *, sheet: str, what: str) -> None:
+    """--xlsx FILE (openpyxl) or --csv to stdout (with a BOM for Excel)."""
+    from .cli_tools import write_csv, write_xlsx
+
+    if args.xlsx:
+        write_xlsx(rows, columns, args.xlsx, sheet)
+        print(f"Đã ghi {len(rows)} {what} vào {args.xlsx}.", file=sys.stderr)
+    else:
+        write_csv(rows, columns, sys.stdout)

@@ -18,6 +18,11 @@ class Settings(BaseSettings):
     exact_index_max: int = Field(50_000, alias="BOT_EXACT_INDEX_MAX")  # above: IVF-Flat
     timezone: str = Field("Asia/Ho_Chi_Minh", alias="BOT_TIMEZONE")
     log_level: str = Field("INFO", alias="BOT_LOG_LEVEL")
+    log_file: str = Field("", alias="BOT_LOG_FILE")  # empty: stderr
+
+    # Chat experience
+    upload_max_mb: float = Field(20.0, alias="BOT_UPLOAD_MAX_MB")  # admins' uploads (Telegram's getFile limit is 20 MB)
+    document_base_url: str = Field("", alias="BOT_DOCUMENT_BASE_URL")  # public URL of the corpus files, for links
 
     # Telegram
     telegram_bot_token: str = Field("", alias="TELEGRAM_BOT_TOKEN")
@@ -50,6 +55,10 @@ class Settings(BaseSettings):
     reminder_escalate_after_days: int = Field(7, alias="REMINDER_ESCALATE_AFTER_DAYS")
     reminder_notify_coordinators: bool = Field(True, alias="REMINDER_NOTIFY_COORDINATORS")
     reminder_send_hour: int = Field(8, alias="REMINDER_SEND_HOUR")  # local hour of the daily digest/reminders
+
+    @property
+    def upload_max_bytes(self) -> int:
+        return int(self.upload_max_mb * 1_000_000)
 
     @property
     def db_path(self) -> Path:

@@ -21,7 +21,7 @@ from datetime import timedelta
 from typing import Any, Awaitable, Callable, TypeVar
 from urllib.parse import urlsplit
 
-from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Update
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
     AIORateLimiter,
@@ -33,14 +33,14 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import commands as cmds
+from bot import telegram_ux as ux
 from handlers.conversation import Conversation, Incoming, Outgoing
 from handlers.formatting import TELEGRAM, TELEGRAM_LIMIT, Platform, render
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-ALLOWED_UPDATES = ["message", "callback_query"]
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as a webhook secret_token
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
@@ -84,6 +84,9 @@ def keyboard(out: Outgoing) -> InlineKeyboardMarkup | None:
 
 async def send_outgoing(bot: Any, out: Outgoing, platform: Platform = TELEGRAM) -> None:
     """Escape, split and send one reply; the keyboard goes with the last piece."""
+    if out.rich is not None or out.edit_message_id:  # HTML answers and edits (bot/telegram_ux.py)
+        await ux.send(bot, out, platform, call_with_retry)
+        return
     pieces = render(out.text, platform)
     markup = keyboard(out)
     for i, piece in enumerate(pieces):
@@ -97,8 +100,9 @@ async def send_outgoing(bot: Any, out: Outgoing, platform: Platform = TELEGRAM) 
 
 # ---------------------------------------------------------------- handlers (one small function each)
 
-def _incoming(update: Update, kind: str, text: str = "", data: str | None = None) -> Incoming:
+def _incoming(update: Update, kind: str, text: str = "", data: str | None = None, **extra) -> Incoming:
     user, chat = update.effective_user, update.effective_chat
+    message = update.effective_message
     return Incoming(
         channel="telegram",
         user_id=str(user.id if user else chat.id),
@@ -107,12 +111,25 @@ def _incoming(update: Update, kind: str, text: str = "", data: str | None = None
         text=text,
         callback_data=data,
         kind=kind,
+        message_id=str(message.message_id) if message is not None else None,
+        is_group=ux.is_group(update),
+        **extra,
     )
+
+
+def _for_bot(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
+    """The text to answer; in a group only what mentions or replies to the bot (None: not for us)."""
+    message = update.effective_message
+    if not ux.is_group(update):
+        return message.text or ""
+    return ux.addressed_text(message, context.bot.username or "", context.bot.id)
 
 
 async def _reply(context: ContextTypes.DEFAULT_TYPE, incoming: Incoming) -> None:
     conversation: Conversation = context.application.bot_data["conversation"]
-    for out in await conversation.handle(incoming):
+    async with ux.typing(context.bot, incoming.chat_id):  # while answering or re-indexing
+        replies = await conversation.handle(incoming)
+    for out in replies:
         try:  # one failed send (a blocked admin, say) must not drop the other replies
             await send_outgoing(context.bot, out, context.application.bot_data["platform"])
         except TelegramError:
@@ -120,11 +137,31 @@ async def _reply(context: ContextTypes.DEFAULT_TYPE, incoming: Incoming) -> None
 
 
 async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await _reply(context, _incoming(update, "command", update.effective_message.text or ""))
+    text = _for_bot(update, context)
+    if text is not None:
+        await _reply(context, _incoming(update, "command", text))
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await _reply(context, _incoming(update, "text", update.effective_message.text or ""))
+    text = _for_bot(update, context)
+    if text is not None:
+        await _reply(context, _incoming(update, "text", text))
+
+
+async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An edited message is answered again (a command is acknowledged, not re-run)."""
+    text = _for_bot(update, context)
+    if text is not None:
+        kind = "command" if text.startswith("/") else "text"
+        await _reply(context, _incoming(update, kind, text, edited=True))
+
+
+async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if ux.is_group(update) and ux.addressed_text(update.effective_message, context.bot.username or "",
+                                                 context.bot.id) is None:
+        return  # a file shared in a group is not for the bot unless it is addressed
+    attachment = ux.document_attachment(context.bot, update.effective_message)
+    await _reply(context, _incoming(update, "document", attachment=attachment))
 
 
 async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -137,6 +174,8 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 async def on_unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if ux.is_group(update):
+        return  # stickers and photos in a group are people talking to each other
     await _reply(context, _incoming(update, "unsupported"))
 
 
@@ -152,6 +191,7 @@ def build_application(settings: Any, conversation: Conversation, *, token: str |
         ApplicationBuilder()
         .token(token or settings.telegram_bot_token)
         .base_url(settings.telegram_api_base_url)
+        .base_file_url(file_base_url(settings.telegram_api_base_url))
         .rate_limiter(AIORateLimiter(max_retries=3))
         .connect_timeout(10)
         .read_timeout(20)
@@ -164,6 +204,8 @@ def build_application(settings: Any, conversation: Conversation, *, token: str |
     only_new = filters.UpdateType.MESSAGE  # not edited messages or channel posts
     app.add_handler(MessageHandler(only_new & filters.COMMAND, on_command))
     app.add_handler(MessageHandler(only_new & filters.TEXT & ~filters.COMMAND, on_text))
+    app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE & filters.TEXT, on_edited))
+    app.add_handler(MessageHandler(only_new & filters.Document.ALL, on_document))
     app.add_handler(CallbackQueryHandler(on_callback))
     app.add_handler(MessageHandler(only_new & ~filters.TEXT & ~filters.StatusUpdate.ALL, on_unsupported))
     app.add_error_handler(on_error)
@@ -192,10 +234,13 @@ class TelegramChannel:
     async def start(self) -> None:
         s = self.settings
         await self.app.initialize()
-        try:  # the command menu in Telegram clients (citizen and staff commands; admin ones stay unlisted)
-            await self.app.bot.set_my_commands([BotCommand(c.name, c.help) for c in cmds.visible(cmds.STAFF)])
-        except TelegramError as exc:
-            log.warning("telegram setMyCommands failed: %s", exc)
+        conversation = self.app.bot_data["conversation"]
+        if conversation is not None:
+            try:  # command menus per role: citizens by default, staff and admins in their own chats
+                await ux.publish_menus(self.app.bot, conversation)
+            except TelegramError as exc:
+                log.warning("telegram setMyCommands failed: %s", exc)
+            conversation.role_listeners.append(ux.role_listener(self.app.bot))
         if self.mode == "webhook":
             await self.app.updater.start_webhook(
                 listen=s.webhook_listen,
@@ -223,6 +268,13 @@ class TelegramChannel:
 
     async def send(self, out: Outgoing) -> None:
         await send_outgoing(self.app.bot, out, self.app.bot_data["platform"])
+
+
+def file_base_url(base_url: str) -> str:
+    """Where files are downloaded: https://api.telegram.org/bot -> https://api.telegram.org/file/bot (the same
+    shape for a self-hosted Bot API server or the emulator)."""
+    head, sep, _ = base_url.rstrip("/").rpartition("/bot")
+    return f"{head}/file/bot" if sep else base_url.rstrip("/") + "/file/bot"
 
 
 def _redacted_base(url: str) -> str:

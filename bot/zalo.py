@@ -10,6 +10,7 @@ so choices are numbered in the text.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import json
 import logging
@@ -175,6 +176,8 @@ def parse_update(update: dict) -> tuple[Incoming | None, str]:
         incoming = Incoming("zalo", user_id, chat_id, name, "", None, "unsupported")
     else:
         return None, f"event {event or '?'} ignored"
+    incoming.is_group = str(chat.get("chat_type") or "").upper() == "GROUP"  # choices kept per member
+    incoming.message_id = str(message.get("message_id") or "") or None
     return incoming, str(message.get("message_id") or "")
 
 
@@ -290,15 +293,36 @@ class ZaloChannel:
         lock = self._chat_locks.setdefault(incoming.chat_id, asyncio.Lock())
         async with lock:  # one chat's messages are answered in order
             try:
-                replies = await self.conversation.handle(incoming)
+                async with self._typing(incoming.chat_id):  # while answering or re-indexing
+                    replies = await self.conversation.handle(incoming)
                 for out in replies:
                     await self.send(out)
             except Exception:
                 log.exception("zalo: failed to answer a message")
 
+    @contextlib.asynccontextmanager
+    async def _typing(self, chat_id: str, every: float = 4.0):
+        """sendChatAction "typing" until the block ends (Zalo shows it a few seconds, so it is renewed)."""
+        async def loop() -> None:
+            while True:
+                try:
+                    await self.client.send_chat_action(chat_id)
+                except (ZaloError, httpx.TransportError) as exc:
+                    log.debug("zalo sendChatAction: %s", exc)
+                await asyncio.sleep(every)
+
+        task = asyncio.create_task(loop())
+        try:
+            yield
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
     async def send(self, out: Outgoing) -> None:
         """Send one reply: plain text, split under 2000 UTF-16 units; buttons are not available on Zalo (the
         conversation core puts numbered choices in the text)."""
+        if out.edit_message_id and out.markup_only:  # no buttons to change on Zalo
+            return
         for piece in render(out.text, ZALO):
             await self.client.send_message(out.chat_id, piece)
 

@@ -24,8 +24,10 @@ COMMANDS: list[Command] = [
     Command("help", ("trogiup", "huongdan"), CITIZEN, "/help", "danh sách lệnh"),
     Command("diaban", ("locality",), CITIZEN, "/diaban <tên xã/phường>", "chọn địa bàn cho cuộc trò chuyện này"),
     Command("dangky", ("register",), CITIZEN, "/dangky <đơn vị>", "đăng ký tài khoản cán bộ (chờ quản trị duyệt)"),
-    Command("nhiemvu", ("tasks",), STAFF, "/nhiemvu <đơn vị>", "nhiệm vụ của một đơn vị"),
-    Command("hanchot", ("due",), STAFF, "/hanchot [khoảng thời gian]", "việc đến hạn (vd: /hanchot tháng này)"),
+    # Plans are public documents (contract 5): a unit's tasks and due lists are citizen-level.
+    Command("nhiemvu", ("tasks",), CITIZEN, "/nhiemvu <đơn vị>", "nhiệm vụ của một đơn vị"),
+    Command("hanchot", ("due",), CITIZEN, "/hanchot [khoảng thời gian]", "việc đến hạn (vd: /hanchot tháng này)"),
+    Command("huy", ("cancel",), CITIZEN, "/huy", "hủy lựa chọn đang chờ"),
     Command("viectoi", ("upcoming",), STAFF, "/viectoi", "việc sắp đến hạn của đơn vị bạn"),
     Command("xong", ("done",), STAFF, "/xong <mã nhiệm vụ>", "báo đã hoàn thành một nhiệm vụ"),
     Command("hoanlai", ("snooze",), STAFF, "/hoanlai <mã nhiệm vụ> [số ngày]", "hoãn nhắc việc"),
@@ -33,7 +35,9 @@ COMMANDS: list[Command] = [
     Command("duyet", ("approve",), ADMIN, "/duyet <mã yêu cầu>", "duyệt đăng ký cán bộ"),
     Command("tuchoi", ("reject",), ADMIN, "/tuchoi <mã yêu cầu> [lý do]", "từ chối đăng ký cán bộ"),
     Command("reindex", ("capnhat",), ADMIN, "/reindex", "lập lại chỉ mục tài liệu"),
-    Command("thongke", ("stats",), ADMIN, "/thongke [số ngày]", "thống kê sử dụng, câu hỏi chưa trả lời được"),
+    Command("thongke", ("stats",), ADMIN, "/thongke [số ngày]", "thống kê, đánh giá, câu hỏi chưa trả lời được"),
+    Command("tailen", ("upload",), ADMIN, "/tailen", "cách gửi kế hoạch, danh mục thủ tục lên hệ thống"),
+    Command("xoa", ("remove",), ADMIN, "/xoa <tên tệp>", "gỡ một tệp khỏi kho tài liệu"),
 ]
 
 _BY_NAME: dict[str, Command] = {}

@@ -21,9 +21,11 @@ from zoneinfo import ZoneInfo
 from handlers import commands as cmds
 from handlers import texts as T
 from handlers.chat_state import ChatStore
+from handlers.chat_ux import NOOP, Attachment, ChatUxMixin, split_page
 from handlers.formatting import truncate
 from handlers.ratelimit import RateLimiter
 from handlers.reminder_commands import ReminderCommands
+from handlers.rich import RichHints
 from handlers.types import Answer
 from handlers.usage_log import UsageLog
 from index.textnorm import fold
@@ -49,7 +51,11 @@ class Incoming:
     display_name: str = ""
     text: str = ""
     callback_data: str | None = None
-    kind: str = "text"  # "text" | "command" | "callback" | "unsupported"
+    kind: str = "text"  # "text" | "command" | "callback" | "unsupported" | "document"
+    message_id: str | None = None  # the message (for a button press: the bot message carrying the button)
+    is_group: bool = False  # group chat: choices and follow-ups are kept per member
+    edited: bool = False  # the user edited an earlier message
+    attachment: Attachment | None = None  # kind "document": the file sent
 
 
 @dataclass
@@ -58,6 +64,9 @@ class Outgoing:
     text: str  # plain text; the adapter escapes and splits it
     buttons: list[list[Button]] = field(default_factory=list)
     # Always on the channel the message came from; other channels are reached through `Conversation.senders`.
+    edit_message_id: str | None = None  # edit this earlier bot message instead of sending (channels with buttons)
+    markup_only: bool = False  # with edit_message_id: replace only the buttons
+    rich: RichHints | None = None  # an answer: Telegram renders it as HTML (bold, blockquote, links)
 
 
 @dataclass
@@ -67,7 +76,7 @@ class _Ctx:
     started: float
 
 
-class Conversation:
+class Conversation(ChatUxMixin):
     """`await handle(msg)` -> replies. Construct once per process and share between channels.
 
     answerer: the question-answering core (handlers.qa.Answerer: ask, localities, unit_tasks, due), or None while
@@ -102,6 +111,9 @@ class Conversation:
         self.senders: dict[str, Any] = {}  # channel -> Sender, for messages to other channels (set by serve)
         self._reindex = reindex
         self._reindex_lock = asyncio.Lock()
+        self.last_summary: Any = None  # IndexSummary of the last in-process index run (uploads, /xoa)
+        # async fn(channel, chat_id, role): a person's role changed (Telegram updates that chat's command menu)
+        self.role_listeners: list[Callable[[str, str, str], Awaitable[None]]] = []
         self.reminders = ReminderCommands(self.db_path, settings, reminders)
         self._today = today or (lambda: datetime.now(ZoneInfo(settings.timezone)).date())
         # The answerer is synchronous (index search, maybe an embedding model): run it off the event loop, on one
@@ -129,9 +141,12 @@ class Conversation:
 
     async def _dispatch(self, ctx: _Ctx) -> list[Outgoing]:
         msg = ctx.msg
-        if msg.kind == "unsupported":
+        if msg.kind == "document" and msg.attachment is not None:
+            return await self._on_document(ctx)
+        if msg.kind in ("unsupported", "document"):
             self._log(msg, "refused", f"<{msg.kind}>", intent="unsupported", started=ctx.started)
-            return [self._reply(ctx, T.UNSUPPORTED)]
+            admin_on_zalo = msg.channel == "zalo" and ctx.role == cmds.ADMIN  # Zalo delivers no files to bots
+            return [self._reply(ctx, T.UNSUPPORTED_ZALO_ADMIN if admin_on_zalo else T.UNSUPPORTED)]
         if msg.kind == "callback" or msg.callback_data is not None:
             return await self._on_callback(ctx, msg.callback_data or "")
         text = (msg.text or "").strip()
@@ -144,13 +159,22 @@ class Conversation:
             return [self._reply(ctx, T.TOO_LONG.format(n=len(text), limit=limit))]
         parsed = cmds.parse(text)
         if parsed is not None:
+            if msg.edited:  # re-running an edited /xong or /duyet could act twice: ask for a new message
+                self._log(msg, "refused", text[:200], intent="edited_command", started=ctx.started)
+                return [self._reply(ctx, T.EDITED_COMMAND)]
             return await self._on_command(ctx, text, *parsed)
         if re.fullmatch(r"\d{1,2}", text):
-            pending = self.store.get(msg.channel, msg.chat_id).pending
+            pending = self._pending(msg)
             n = int(text)
             if pending and 1 <= n <= len(pending):
                 return await self._run_action(ctx, pending[n - 1], text)
-        return await self._ask(ctx, text)
+        voted = await self._typed_vote(ctx, text)
+        if voted is not None:
+            return voted
+        replies = await self._ask(ctx, text)
+        if msg.edited and replies:  # an edited question is answered again, and says so
+            replies[0].text = f"{T.EDITED_PREFIX}\n{replies[0].text}"
+        return replies
 
     # ---------------------------------------------------------------- questions
 
@@ -160,17 +184,25 @@ class Conversation:
             self._log(msg, kind, question, intent="no_index", found=False, started=ctx.started)
             return [self._reply(ctx, T.NO_INDEX)]
         state = self.store.get(msg.channel, msg.chat_id)
+        mine = self.store.get(msg.channel, self._scope(msg)) if msg.is_group else state
         answer: Answer = await self.run_sync(
-            self.answerer.ask, question, locality=locality or state.locality, last_task_id=state.last_task_id,
+            self.answerer.ask, question, locality=locality or state.locality, last_task_id=mine.last_task_id,
             today=self._today(),
         )
         if answer.tasks:
-            self.store.update(msg.channel, msg.chat_id, last_task_id=answer.tasks[0].id)
+            self.store.update(msg.channel, self._scope(msg), last_task_id=answer.tasks[0].id)
         self._log(
             msg, kind, question, intent=answer.intent, found=answer.found, started=ctx.started,
             locality=locality or state.locality, answer_chars=len(answer.text or ""),
         )
-        return [self._answer_reply(ctx, answer, "ask")]
+        if answer.intent == "unit_tasks" and answer.found and not answer.choices:  # a list: paged by buttons
+            self._set_pending(msg, [])
+            return [await self._paged(ctx, answer, "units", question, locality or state.locality, 1,
+                                      feedback_question=question)]
+        out = self._answer_reply(ctx, answer, "ask")
+        if not out.buttons and not answer.choices:
+            out = self._with_feedback(ctx, out, answer, question)
+        return [out]
 
     def _answer_reply(self, ctx: _Ctx, answer: Answer, via: str) -> Outgoing:
         """The answer's text; with choices, numbered choices (and buttons) remembered for this chat. `via` is the
@@ -180,14 +212,17 @@ class Conversation:
         actions = [{"a": via, "q": c.query, "l": c.locality} for c in choices]
         labels = [c.label for c in choices]
         if not actions:
-            self.store.update(ctx.msg.channel, ctx.msg.chat_id, pending=[])
-            return self._reply(ctx, text)
+            self._set_pending(ctx.msg, [])
+            out = self._reply(ctx, text)
+            out.rich = self._rich(answer.intent, answer)
+            return out
         return self._choices_reply(ctx, text, labels, actions)
 
     def _choices_reply(self, ctx: _Ctx, text: str, labels: list[str], actions: list[dict]) -> Outgoing:
         """Numbered choices in the text (every channel) plus one button per choice (used where buttons exist)."""
         msg = ctx.msg
-        self.store.update(msg.channel, msg.chat_id, pending=actions)
+        actions = [{**a, "t": a.get("t") or label} for a, label in zip(actions, labels)]  # "t": shown when chosen
+        self._set_pending(msg, actions)
         lines = [text] if text else []
         numbered = all(re.search(rf"(^|\s){i}\. ", text) for i in range(1, len(actions) + 1))
         hint = T.CHOICES_HINT.format(n=len(actions))
@@ -205,13 +240,17 @@ class Conversation:
 
     async def _on_callback(self, ctx: _Ctx, data: str) -> list[Outgoing]:
         msg = ctx.msg
+        if data == NOOP:  # the ✓ line of an answered choice
+            return []
         action = None
         if data.startswith(CALLBACK_PREFIX):
             action = self.store.get_callback(msg.channel, msg.chat_id, data[len(CALLBACK_PREFIX):])
         if action is None:
             self._log(msg, "refused", data[:64], intent="expired_choice", started=ctx.started)
             return [self._reply(ctx, T.EXPIRED_CHOICE)]
-        return await self._run_action(ctx, action, data)
+        if action.get("a") == "fb":
+            return await self._vote_button(ctx, action)
+        return self._mark_chosen(ctx, action) + await self._run_action(ctx, action, data)
 
     async def _run_action(self, ctx: _Ctx, action: dict, raw: str) -> list[Outgoing]:
         """A chosen button or number: re-ask a question, pick a locality, or decide a staff request."""
@@ -219,14 +258,27 @@ class Conversation:
         if kind == "ask":
             return await self._ask(ctx, action["q"], locality=action.get("l"), kind="choice")
         if kind in ("units", "due"):
-            fn = self.answerer.unit_tasks if kind == "units" else self.answerer.due
-            args = (action["q"], action.get("l")) + ((self._today(),) if kind == "due" else ())
-            answer = await self.run_sync(fn, *args)
+            page = int(action.get("p") or 1)
+            pager = self._page_fn(kind)
+            if pager is not None:
+                answer = await self.run_sync(pager, action["q"], action.get("l"), page)
+            else:
+                fn = self.answerer.unit_tasks if kind == "units" else self.answerer.due
+                args = (action["q"], action.get("l")) + ((self._today(),) if kind == "due" else ())
+                answer = await self.run_sync(fn, *args)
             self._log(ctx.msg, "choice", action["q"], intent=answer.intent, found=answer.found, started=ctx.started,
                       locality=action.get("l"), answer_chars=len(answer.text or ""))
-            return [self._answer_reply(ctx, answer, kind)]
+            if answer.choices:
+                return [self._answer_reply(ctx, answer, kind)]
+            self._set_pending(ctx.msg, [])
+            return [await self._paged(ctx, answer, kind, action["q"], action.get("l"), page, edit=bool(action.get("e")))]
+        if kind == "xoa":
+            from pathlib import Path as _P
+
+            return await self._remove_file(ctx, _P(self.settings.corpus_dir) / action["f"])
         if kind == "loc":
-            self.store.update(ctx.msg.channel, ctx.msg.chat_id, locality=action["l"], pending=[])
+            self.store.update(ctx.msg.channel, ctx.msg.chat_id, locality=action["l"])
+            self._set_pending(ctx.msg, [])
             self._log(ctx.msg, "command", raw, intent="cmd:diaban", started=ctx.started, locality=action["l"])
             return [self._reply(ctx, T.LOCALITY_SET.format(locality=action["l"]))]
         if kind in ("approve", "reject"):
@@ -252,8 +304,10 @@ class Conversation:
         return replies
 
     async def _cmd_start(self, ctx: _Ctx, args: str, command) -> tuple[list[Outgoing], bool | None]:
+        chosen = await self._start_locality(ctx, args) if args else ""  # deep link t.me/<bot>?start=<commune>
         state = self.store.get(ctx.msg.channel, ctx.msg.chat_id)
         line = (T.LOCALITY_LINE_SET.format(locality=state.locality) if state.locality else T.LOCALITY_LINE_UNSET)
+        line = chosen + line if chosen else line
         name = ctx.msg.display_name or "bạn"
         return [self._reply(ctx, T.START.format(name=name, bot=T.BOT_NAME, locality_line=line))], None
 
@@ -276,11 +330,13 @@ class Conversation:
             actions = [{"a": "loc", "l": loc} for loc in known]
             return [self._choices_reply(ctx, f"{head}\n{T.LOCALITY_PICK}", known, actions)], None
         if fold(args) in T.LOCALITY_CLEAR_WORDS:
-            self.store.update(msg.channel, msg.chat_id, locality=None, pending=[])
+            self.store.update(msg.channel, msg.chat_id, locality=None)
+            self._set_pending(msg, [])
             return [self._reply(ctx, T.LOCALITY_CLEARED)], True
         matches = match_locality(args, known)
         if len(matches) == 1:
-            self.store.update(msg.channel, msg.chat_id, locality=matches[0], pending=[])
+            self.store.update(msg.channel, msg.chat_id, locality=matches[0])
+            self._set_pending(msg, [])
             return [self._reply(ctx, T.LOCALITY_SET.format(locality=matches[0]))], True
         if len(matches) > 1:
             actions = [{"a": "loc", "l": loc} for loc in matches]
@@ -289,18 +345,30 @@ class Conversation:
 
     async def _cmd_nhiemvu(self, ctx: _Ctx, args: str, command) -> tuple[list[Outgoing], bool | None]:
         staff = self._staff_record(ctx.msg.channel, ctx.msg.user_id)
+        args, page = split_page(args)  # "/nhiemvu <đơn vị> trang 2"
         unit = args or (_field(staff, "unit") if staff else "")
         if not unit:
             return [self._reply(ctx, T.USAGE.format(usage=command.usage))], None
         locality = self.store.get(ctx.msg.channel, ctx.msg.chat_id).locality or _field(staff, "locality")
-        answer = await self.run_sync(self.answerer.unit_tasks, unit, locality)
-        return [self._answer_reply(ctx, answer, "units")], answer.found
+        answer = await self.run_sync(self.answerer.unit_tasks, unit, locality, page)
+        if answer.choices:
+            return [self._answer_reply(ctx, answer, "units")], answer.found
+        self._set_pending(ctx.msg, [])
+        return [await self._paged(ctx, answer, "units", unit, locality, page)], answer.found
 
     async def _cmd_hanchot(self, ctx: _Ctx, args: str, command) -> tuple[list[Outgoing], bool | None]:
         staff = self._staff_record(ctx.msg.channel, ctx.msg.user_id)
         locality = self.store.get(ctx.msg.channel, ctx.msg.chat_id).locality or _field(staff, "locality")
-        answer = await self.run_sync(self.answerer.due, args, locality, self._today())
-        return [self._answer_reply(ctx, answer, "due")], answer.found
+        args, page = split_page(args)  # "/hanchot quý 3 trang 2"
+        pager = self._page_fn("due")
+        if pager is None:
+            answer = await self.run_sync(self.answerer.due, args, locality, self._today())
+        else:
+            answer = await self.run_sync(pager, args, locality, page)
+        if answer.choices:
+            return [self._answer_reply(ctx, answer, "due")], answer.found
+        self._set_pending(ctx.msg, [])
+        return [await self._paged(ctx, answer, "due", args, locality, page)], answer.found
 
     async def _cmd_dangky(self, ctx: _Ctx, args: str, command) -> tuple[list[Outgoing], bool | None]:
         msg = ctx.msg
@@ -356,8 +424,14 @@ class Conversation:
             admin_text = T.REJECTED_ADMIN.format(**fields)
             user_text = T.REJECTED_USER.format(id=fields["id"], reason=f" Lý do: {reason.strip()}" if reason.strip() else "")
         replies = [self._reply(ctx, admin_text)]
-        replies += await self._deliver(
-            ctx, _field(record, "channel"), str(_field(record, "chat_id") or _field(record, "user_id")), user_text)
+        target = str(_field(record, "chat_id") or _field(record, "user_id"))
+        replies += await self._deliver(ctx, _field(record, "channel"), target, user_text)
+        if approve:
+            for listener in self.role_listeners:
+                try:
+                    await listener(_field(record, "channel"), target, cmds.STAFF)
+                except Exception:
+                    log.exception("role listener failed")
         return replies, True
 
     def _pending_text(self) -> str:
@@ -411,6 +485,7 @@ class Conversation:
             lines.append(T.STATS_CHANNELS.format(items=", ".join(f"{k} {v}" for k, v in s.by_channel.items())))
         if s.by_intent:
             lines.append(T.STATS_INTENTS.format(items=", ".join(f"{k or '?'} {v}" for k, v in s.by_intent.items())))
+        lines += self._stats_extra(days)
         if s.top_unanswered:
             lines.append(T.STATS_UNANSWERED)
             lines += [f"{i}. ({n}×) {truncate(q, 200)}" for i, (q, n) in enumerate(s.top_unanswered, 1)]

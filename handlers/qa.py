@@ -330,14 +330,15 @@ class Answerer:
             return Answer(question=q, text=text, found=False, intent="unit_tasks", choices=choices)
         return render.unit_tasks_answer(q, name, tasks, page)
 
-    def due(self, period_text: str, locality: str | None = None, today: date | None = None) -> Answer:
-        """Tasks due in a period: 'tháng 6', 'quý này', 'tuần tới', 'tháng này' (default: the next 30 days)."""
+    def due(self, period_text: str, locality: str | None = None, today: date | None = None, page: int = 1) -> Answer:
+        """Tasks due in a period: 'tháng 6', 'quý này', 'tuần tới', 'tháng này' (default: the next 30 days);
+        `page` of PAGE_SIZE tasks (the chat pages with buttons)."""
         today = today or self._today()
         q = self.analyzer.analyze(period_text or "", locality, today)
-        ans = self.due_answer(q, today, recurring_only=False)
+        ans = self.due_answer(q, today, recurring_only=False, page=page)
         return ans or render.not_found(period_text, "due_list")
 
-    def due_answer(self, q: Query, today: date, recurring_only: bool) -> Answer | None:
+    def due_answer(self, q: Query, today: date, recurring_only: bool, page: int = 1) -> Answer | None:
         place = self._place(q)
         pool = [t for t in self.index.tasks if not place or fold(t.locality) == fold(place)]
         if q.doc_ids:
@@ -381,14 +382,14 @@ class Answerer:
         lines = [f"Nhiệm vụ đến hạn trong {period.label}{where} ({period.start:%d/%m/%Y}–{period.end:%d/%m/%Y}):"]
         if year_note:
             lines.append(year_note)
-        for d, t in due[:PAGE_SIZE]:
+        shown, pages = due[(page - 1) * PAGE_SIZE : page * PAGE_SIZE], (len(due) - 1) // PAGE_SIZE + 1
+        for d, t in shown:
             lines.append(f"• {d:%d/%m/%Y} — {render.short(t.title, 140)} ({t.locality}; chủ trì: "
                          f"{', '.join(t.lead) or 'không ghi'}; “{t.deadline_text}”)")
-        if len(due) > PAGE_SIZE:
-            lines.append(f"(và {len(due) - PAGE_SIZE} nhiệm vụ khác)")
+        if pages > 1:
+            lines.append(f"(Trang {page}/{pages}, {len(due)} nhiệm vụ.)")
         return Answer(question=q.text, text="\n".join(lines), found=True, intent="due_list",
-                      sources=[render.task_source(t) for _, t in due[:PAGE_SIZE]],
-                      tasks=[render.task_ref(t) for _, t in due[:PAGE_SIZE]])
+                      sources=[render.task_source(t) for _, t in shown], tasks=[render.task_ref(t) for _, t in shown])
 
 
 # ---------------------------------------------------------------------------------------------------- helpers

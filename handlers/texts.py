@@ -97,3 +97,61 @@ STATS = (
 STATS_CHANNELS = "Theo kênh: {items}"
 STATS_INTENTS = "Theo loại câu hỏi: {items}"
 STATS_UNANSWERED = "Câu hỏi chưa trả lời được nhiều nhất:"
+
+# ---- chat experience: feedback, paging, uploads, deep links, groups
+FEEDBACK_UP_BUTTON = "👍 Đúng"
+FEEDBACK_DOWN_BUTTON = "👎 Chưa đúng"
+FEEDBACK_HINT = "Câu trả lời có đúng không? Gõ + nếu đúng, - nếu chưa đúng."
+FEEDBACK_THANKS_UP = "Cảm ơn anh/chị đã đánh giá!"
+FEEDBACK_THANKS_DOWN = (
+    "Cảm ơn anh/chị. Câu hỏi đã được ghi lại để cán bộ xem và bổ sung tài liệu hoặc câu trả lời."
+)
+FEEDBACK_EXPIRED = "Câu trả lời này đã quá hạn đánh giá."
+CHOSEN_MARK = "✓ {label}"
+
+PAGE_PREV = "◀ Trang {n}"
+PAGE_NEXT = "Trang {n} ▶"
+PAGE_TYPED_HINT = "(Gõ “{command} trang {next}” để xem tiếp.)"
+
+CANCELLED = "Đã hủy lựa chọn đang chờ."
+NOTHING_TO_CANCEL = "Không có lựa chọn nào đang chờ."
+EDITED_PREFIX = "✏️ Trả lời theo câu hỏi đã sửa:"
+EDITED_COMMAND = "Tôi thấy anh/chị đã sửa một lệnh. Để tránh làm hai lần, vui lòng gửi lại lệnh đó thành tin nhắn mới."
+START_LOCALITY_UNKNOWN = "Không tìm thấy địa bàn “{name}” của đường dẫn; chọn bằng /diaban <tên>.\n\n"
+
+UPLOAD_DENIED = (
+    "Chỉ quản trị viên mới gửi được tài liệu cho hệ thống. Anh/chị có thể gõ câu hỏi bằng chữ; "
+    "nếu cần bổ sung kế hoạch, vui lòng gửi cho cán bộ phụ trách."
+)
+UPLOAD_REFUSED = "Không nhận tệp {name}: {reason}"
+UPLOAD_DOWNLOAD_FAILED = "Không tải được tệp {name} từ máy chủ của ứng dụng chat. Vui lòng gửi lại."
+UPLOAD_NOT_READ = (
+    "Đã lưu nhưng không đọc được tệp {name}: {reason}. Tệp đã được chuyển ra khỏi kho tài liệu (thư mục rejected)"
+    "{restored}; chỉ mục không đổi."
+)
+UPLOAD_RESTORED = ", tệp cũ cùng tên được giữ nguyên"
+UPLOAD_DONE = "Đã thêm {name} vào kho tài liệu và cập nhật chỉ mục ({seconds} giây)."
+UPLOAD_REPLACED = "Tệp cũ cùng tên đã được thay (bản cũ lưu trong thư mục superseded)."
+UPLOAD_SUPERSEDED = "Văn bản này thay thế {old} (cùng cơ quan ban hành và số hiệu); bản cũ đã chuyển sang thư mục superseded."
+UPLOAD_WARNINGS = "Lưu ý:"
+UPLOAD_HOW_TELEGRAM = (
+    "Gửi tệp kế hoạch hoặc danh mục thủ tục ({kinds}, tối đa {mb} MB) vào cuộc trò chuyện này; "
+    "tôi sẽ lưu vào kho tài liệu, lập chỉ mục và báo kết quả trích xuất. Gỡ một tệp: /xoa <tên tệp>."
+)
+UPLOAD_HOW_ZALO = (
+    "Zalo chưa cho phép bot nhận tệp đính kèm (Zalo Bot API không chuyển tệp cho bot). Để thêm kế hoạch, "
+    "vui lòng gửi tệp cho bot trên Telegram hoặc chép tệp vào thư mục tài liệu của máy chủ rồi gõ /reindex."
+)
+UPLOAD_HOW_CONSOLE = "Trên console, chép tệp vào thư mục tài liệu ({corpus}) rồi gõ /reindex."
+UNSUPPORTED_ZALO_ADMIN = "Tôi chỉ đọc được tin nhắn chữ. " + UPLOAD_HOW_ZALO
+UPLOAD_BUSY = "Đang lập chỉ mục một tệp khác, vui lòng chờ rồi gửi lại."
+
+REMOVE_USAGE = "Cách dùng: /xoa <tên tệp>. Các tệp hiện có:\n{files}"
+REMOVE_NOT_FOUND = "Không có tệp nào tên “{name}” trong kho tài liệu. Các tệp hiện có:\n{files}"
+REMOVE_PICK = "Có nhiều tệp khớp “{name}”. Chọn tệp cần gỡ:"
+REMOVE_DONE = "Đã gỡ {name} khỏi kho tài liệu (bản lưu trong thư mục removed) và cập nhật chỉ mục ({seconds} giây)."
+
+STATS_FEEDBACK = "• Đánh giá câu trả lời: 👍 {up}, 👎 {down} (tỷ lệ hài lòng {rate})"
+STATS_FEEDBACK_NONE = "• Đánh giá câu trả lời: chưa có"
+STATS_LATEST_UNANSWERED = "Câu hỏi chưa trả lời được gần đây:"
+STATS_LATEST_DOWN = "Câu trả lời bị đánh giá 👎 gần đây:"

@@ -11,6 +11,15 @@
 //   3. callback queries lack `chat_instance`       -> add one.
 //   4. editMessageText returns `result: null`      -> return the stored message.
 //   5. sendChatAction, setMyCommands, ... missing  -> no-op `true` results.
+// For the chat-experience tests (documents, edits, menus, typing), as the real Bot API behaves:
+//   6. calls of setMyCommands, sendChatAction, editMessageText, editMessageReplyMarkup and getFile are recorded
+//      per token; the client reads them with POST /recordedCalls {token}.
+//   7. files: the client stores bytes with POST /putFile {botToken, file_id, base64}; the bot gets them with
+//      getFile (-> file_path) and GET /file/bot<token>/<file_path>. The emulator had neither.
+//   8. editMessageText / editMessageReplyMarkup replace the keyboard (a missing reply_markup removes it) and
+//      return the edited message, as Telegram does.
+//   9. edited messages: POST /sendEditedMessage {botToken, message_id, chat, from, text} delivers an
+//      `edited_message` update for an earlier message.
 // Two more, to make webhook mode faithful: updates are POSTed with the `X-Telegram-Bot-Api-Secret-Token` header
 // given to setWebhook (as the real Bot API does), and a failed webhook POST is logged instead of killing Node 20
 // (unhandledRejection).
@@ -36,6 +45,26 @@ const BOT_USER = {
 };
 
 const seconds = (ms) => Math.floor(Number(ms) / 1000);
+const recorded = {}; // token -> [{method, body}]
+const files = {}; // token -> file_id -> Buffer
+const RECORDED = new Set(['setMyCommands', 'sendChatAction', 'editMessageText', 'editMessageReplyMarkup', 'getFile']);
+
+function parsed(body) {
+  // PTB posts form fields with JSON-encoded objects (reply_markup, scope, commands): decode them.
+  const out = {};
+  for (const [k, v] of Object.entries(body || {})) {
+    if (typeof v === 'string' && /^[[{]/.test(v)) {
+      try { out[k] = JSON.parse(v); continue; } catch (_e) { /* keep the string */ }
+    }
+    out[k] = v;
+  }
+  return out;
+}
+
+function findBotMessage(server, body) {
+  return server.storage.botMessages.find((u) => (
+    String(u.messageId) === String(body.message_id) && String(u.message.chat_id) === String(body.chat_id)));
+}
 
 // Bot-side message as the real API returns it: date in seconds, `from` the bot, a chat with an integer id.
 function asTelegramMessage(stored, messageId) {
@@ -54,6 +83,39 @@ function asTelegramMessage(stored, messageId) {
 }
 
 const patches = [
+  // 6. record calls
+  (app) => app.all('/bot:token/:method', (req, _res, next) => {
+    if (RECORDED.has(req.params.method)) {
+      (recorded[req.params.token] ||= []).push({ method: req.params.method, body: parsed(req.body) });
+    }
+    next();
+  }),
+  (app) => app.post('/recordedCalls', (req, res) => res.json({ ok: true, result: recorded[req.body.token] || [] })),
+  // 7. files
+  (app) => app.post('/putFile', (req, res) => {
+    (files[req.body.botToken] ||= {})[req.body.file_id] = Buffer.from(req.body.base64, 'base64');
+    res.json({ ok: true, result: true });
+  }),
+  (app) => app.all('/bot:token/getFile', (req, res) => {
+    const fileId = (req.body && req.body.file_id) || req.query.file_id;
+    const data = (files[req.params.token] || {})[fileId];
+    if (!data) {
+      res.status(400).json({ ok: false, error_code: 400, description: 'Bad Request: invalid file_id' });
+      return;
+    }
+    res.json({ ok: true, result: { file_id: fileId, file_unique_id: `u${fileId}`, file_size: data.length, file_path: `documents/${fileId}` } });
+  }),
+  (app) => app.get('/file/bot:token/documents/:fileId', (req, res) => {
+    const data = (files[req.params.token] || {})[req.params.fileId];
+    if (!data) { res.status(404).end(); return; }
+    res.type('application/octet-stream').send(data);
+  }),
+  // 9. edited messages
+  (app, server) => app.post('/sendEditedMessage', async (req, res) => {
+    const { botToken, ...message } = req.body;
+    await server.addUserUpdate({ ...server.getCommonFields(botToken), message, edited: true });
+    res.json({ ok: true, result: null });
+  }),
   // 1. getMe
   (app) => app.all('/bot:token/getMe', (_req, res) => res.json({ ok: true, result: BOT_USER })),
   // 2. sendMessage
@@ -66,16 +128,23 @@ const patches = [
     const stored = server.storage.botMessages[server.storage.botMessages.length - 1];
     res.json({ ok: true, result: asTelegramMessage(stored, sent.message_id) });
   }),
-  // 4. editMessageText
-  (app, server) => app.all('/bot:token/editMessageText', (req, res) => {
-    server.editMessageText(req.body);
-    const stored = server.storage.botMessages.find((u) => (
-      String(u.messageId) === String(req.body.message_id)
-      && String(u.message.chat_id) === String(req.body.chat_id)));
+  // 4. + 8. editMessageText, editMessageReplyMarkup
+  (app, server) => app.all(/^\/bot([^/]+)\/(editMessageText|editMessageReplyMarkup)$/, (req, res) => {
+    const body = parsed(req.body);
+    const stored = findBotMessage(server, body);
     if (!stored) {
       res.status(400).json({ ok: false, error_code: 400, description: 'Bad Request: message to edit not found' });
       return;
     }
+    const next = { ...stored.message };
+    if (req.params[1] === 'editMessageText') {
+      next.text = body.text;
+      if (body.parse_mode) next.parse_mode = body.parse_mode; else delete next.parse_mode;
+    }
+    if (body.reply_markup && body.reply_markup.inline_keyboard) next.reply_markup = body.reply_markup;
+    else delete next.reply_markup;
+    next.edited = (stored.message.edited || 0) + 1;
+    stored.message = next;
     res.json({ ok: true, result: asTelegramMessage(stored, stored.messageId) });
   }),
   // 5. no-op methods a bot may call
@@ -103,6 +172,12 @@ const patches = [
 const formatUpdate = TelegramServer.formatUpdate;
 TelegramServer.formatUpdate = function patchedFormatUpdate(update) {
   const out = formatUpdate.call(this, update);
+  if (update.edited && out.message) {
+    const { message } = out;
+    delete out.message;
+    out.edited_message = { ...message, message_id: Number(update.message.message_id), edit_date: seconds(Date.now()) };
+    return out;
+  }
   if (out.callback_query) {
     const chatId = out.callback_query.message && out.callback_query.message.chat
       ? out.callback_query.message.chat.id : out.callback_query.from.id;

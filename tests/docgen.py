@@ -301,3 +301,25 @@ def make_one_cell_per_line_plan(path: Path, province: str = "Điện Biên") -> 
     text = ONE_CELL_PER_LINE_PLAN.replace("{PROVINCE}", province.upper()).replace("{Province}", province)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def make_numbered_docx_plan(path: Path, number: str = "15/KH-UBND", lead: str = "Phòng Kinh tế",
+                            task: str = "Rà soát quy trình nội bộ giải quyết thủ tục cấp phép xây dựng") -> Path:
+    """A commune plan with the header block of a real one (issuer, "Số: …", place and date, signer): two files
+    with the same issuer and number are two versions of one plan."""
+    import docx
+
+    d = docx.Document()
+    for line in ["ỦY BAN NHÂN DÂN", "XÃ TÂN LẬP", f"Số: {number}", "Tân Lập, ngày 05 tháng 01 năm 2027", "KẾ HOẠCH",
+                 "Cải cách hành chính năm 2027 của xã Tân Lập", "I. MỤC TIÊU",
+                 "- Tỷ lệ hồ sơ trực tuyến đạt tối thiểu 75%.", "II. NHIỆM VỤ"]:
+        d.add_paragraph(line)
+    table = d.add_table(rows=2, cols=5)
+    for j, v in enumerate(["STT", "Nội dung nhiệm vụ", "Cơ quan chủ trì", "Cơ quan phối hợp", "Thời gian hoàn thành"]):
+        table.cell(0, j).text = v
+    for j, v in enumerate(["1", task, lead, "Văn phòng HĐND-UBND", "Quý II/2027"]):
+        table.cell(1, j).text = v
+    for line in ["Nơi nhận:", "CHỦ TỊCH", "Nguyễn Văn Bình"]:
+        d.add_paragraph(line)
+    d.save(str(path))
+    return path

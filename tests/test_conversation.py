@@ -56,7 +56,8 @@ async def test_who_leads_with_and_without_diacritics(conv):
     for question in (WHO_LEADS, WHO_LEADS_ASCII):
         [reply] = await say(conv, question)
         assert LEAD_UNIT in reply.text
-        assert not reply.buttons
+        # the only buttons under an answer are the feedback ones
+        assert [b.label for b in reply.buttons[0]] == ["👍 Đúng", "👎 Chưa đúng"] and len(reply.buttons) == 1
 
 
 async def test_follow_up_uses_the_last_task_of_this_chat(conv):
@@ -115,15 +116,16 @@ async def test_start_and_help_depend_on_role(conv):
     [start] = await say(conv, "/start")
     assert "Xin chào Nguyễn Văn A" in start.text and "ví dụ" in start.text
     [citizen] = await say(conv, "/help")
-    assert "/dangky" in citizen.text and "/nhiemvu" not in citizen.text and "/duyet" not in citizen.text
+    assert "/dangky" in citizen.text and "/viectoi" not in citizen.text and "/duyet" not in citizen.text
+    assert "/nhiemvu" in citizen.text and "/hanchot" in citizen.text  # plans are public (contract 5)
     [admin] = await say(conv, "/trogiup", user=ADMIN)
     assert "/nhiemvu" in admin.text and "/duyet" in admin.text and "/thongke" in admin.text
 
 
 async def test_citizen_denied_staff_and_admin_commands(conv):
-    [r] = await say(conv, "/nhiemvu Phòng Văn hóa - Xã hội")
+    [r] = await say(conv, "/viectoi")
     assert "chỉ dành cho cán bộ" in r.text
-    [r] = await say(conv, "/tasks Phòng Kinh tế")
+    [r] = await say(conv, "/done T1")
     assert "chỉ dành cho cán bộ" in r.text
     [r] = await say(conv, "/thongke")
     assert "chỉ dành cho quản trị" in r.text
@@ -149,7 +151,7 @@ async def test_registration_approval_then_staff_commands(conv):
     assert any(r.chat_id == ADMIN and "Đã duyệt" in r.text for r in decided)
     assert any(r.chat_id == "501" and "đã được duyệt" in r.text for r in decided)
     [r] = await say(conv, "/nhiemvu")  # own unit from the registration
-    assert "Phòng Văn hóa - Xã hội (phường Chơn Thành) chủ trì" in r.text
+    assert "Phòng Văn hóa - Xã hội (phường Chơn Thành) " in r.text
     [r] = await say(conv, "/hanchot năm 2026")
     assert "đến hạn" in r.text or "Không có nhiệm vụ" in r.text
     [r] = await say(conv, "/dangky Phòng Văn hóa - Xã hội")
@@ -164,7 +166,7 @@ async def test_reject(conv):
     rid = conv.staff.list("pending")[0].id
     replies = await say(conv, f"/tuchoi {rid} không thuộc đơn vị", user=ADMIN)
     assert any(r.chat_id == "600" and "chưa được duyệt" in r.text and "không thuộc đơn vị" in r.text for r in replies)
-    [r] = await say(conv, "/nhiemvu", user="600")
+    [r] = await say(conv, "/viectoi", user="600")
     assert "chỉ dành cho cán bộ" in r.text
 
 
@@ -172,7 +174,7 @@ async def test_admin_stats_count_usage_and_unanswered(conv):
     await say(conv, WHO_LEADS)
     await say(conv, "Giá vé máy bay đi Đà Nẵng tháng này là bao nhiêu?")
     await say(conv, "gia ve may bay di da nang thang nay la bao nhieu")
-    await say(conv, "/nhiemvu x")
+    await say(conv, "/viectoi")
     [r] = await say(conv, "/stats", user=ADMIN)
     assert "Câu hỏi: 3 (trả lời được 1, chưa trả lời được 2)" in r.text
     assert "(2×) gia ve may bay" in fold(r.text)
@@ -217,7 +219,7 @@ async def test_polite_replies_for_odd_input(conv, settings):
     assert "dài quá" in r.text
     [r] = await conv.handle(msg(kind="unsupported"))
     assert "chỉ đọc được tin nhắn chữ" in r.text
-    [r] = await say(conv, "/NhiệmVụ@CchcBot Phòng Kinh tế")  # folded command name, bot suffix
+    [r] = await say(conv, "/ViệcTới@CchcBot")  # folded command name, bot suffix
     assert "chỉ dành cho cán bộ" in r.text
 
 
@@ -317,7 +319,7 @@ async def test_console_chat_numbered_choices(settings, tmp_path):
         conv.close()
     text = out.getvalue()
     assert "Trả lời bằng số" in text
-    assert "(xã Bình Giang) chủ trì" in text  # "2" chose the second locality
+    assert "Phòng Văn hóa - Xã hội (xã Bình Giang) " in text  # "2" chose the second locality
     assert "Các lệnh" not in text  # nothing after /thoat
 
 
