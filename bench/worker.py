@@ -225,28 +225,37 @@ def dense_only_index(index):
     from index.search import Hit
     from index.textnorm import fold
 
-    def search_chunks(self, query, locality=None, k=8, match_query=None, w_lex=1.0, w_dense=0.7):
+    def _text(query, dense_text):
+        return dense_text or (" ".join(t for t in query if "_" not in t) if isinstance(query, list) else query)
+
+    def _toks(query, match_query=None):
+        return query if isinstance(query, list) else query_tokens(match_query or query)
+
+    def search_chunks(self, query, locality=None, k=8, match_query=None, w_lex=1.0, w_dense=0.7, dense_text=None,
+                      docs=None):
         if not self.chunks:
             return []
-        dense = self._dense_scores(query, 100, locality)
+        dense = self._dense_scores(_text(query, dense_text), 100, locality)
         if locality:
             dense = {i: v for i, v in dense.items() if self.chunk_locality[i] == fold(locality)}
+        if docs:
+            dense = {i: v for i, v in dense.items() if self.chunk_doc[i] in docs}
         top = [i for i, _ in sorted(dense.items(), key=lambda kv: -kv[1])][:50]
-        cov = self.coverages(query_tokens(match_query or query), top)
+        cov = self.coverages(_toks(query, match_query), top)
         return [Hit(i, w_dense / (20 + r), float(cov[r])) for r, i in enumerate(top)][:k]
 
-    def search_tasks(self, query, locality=None, k=10, dense=None):
+    def search_tasks(self, query, locality=None, k=10, dense=None, dense_text=None, docs=None):
         if not self.tasks:
             return []
         loc_f = fold(locality) if locality else None
-        dense = self._dense_scores(query, 100, locality) if dense is None else dense
+        dense = self._dense_scores(_text(query, dense_text), 100, locality) if not dense else dense
         fused = {}
         for r, (ci, _) in enumerate(sorted(dense.items(), key=lambda kv: -kv[1])):
             for i in self.chunk_tasks.get(ci, ()):
-                if not loc_f or self.task_locality[i] == loc_f:
+                if (not loc_f or self.task_locality[i] == loc_f) and (not docs or self.task_doc[i] in docs):
                     fused.setdefault(i, 0.7 / (20 + r))
         ids = list(fused)
-        cov = self.coverages(query_tokens(query), ids, tasks=True)
+        cov = self.coverages(_toks(query), ids, tasks=True)
         hits = [Hit(i, fused[i], float(c)) for i, c in zip(ids, cov)]
         hits.sort(key=lambda h: -h.score)
         return hits[:k]

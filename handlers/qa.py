@@ -160,10 +160,14 @@ class Answerer:
                      dense=dense_scores.get(h.index, 0.0), figure_number=float(want_number and has_num),
                      field_ok=float(ok), field_missing=float(not ok), cov_rare=float(rare[rank]))
             doc = self.index.doc_by_id.get(c.doc_id, {})
-            out.append(Candidate("passage", c.locality, f,
-                                 _bind_passage(q, c, doc.get("citation", ""), tokset, want_number,
-                                               self.index.section_chunks(c)),
-                                 key=c.id, payload=c))
+            linked = self.index.chunk_tasks.get(h.index)
+            if linked and any(a in q.asks for a in TASK_ASKS):
+                # the passage is a task's own row or sentence: answer as the task (fields, follow-ups, reminders)
+                t = self.index.tasks[linked[0]]
+                render_fn = _bind_task(q, t)
+            else:
+                render_fn = _bind_passage(q, c, doc.get("citation", ""), tokset, want_number, self.index.section_chunks(c))
+            out.append(Candidate("passage", c.locality, f, render_fn, key=c.id, payload=c))
         return out
 
     def _chunks_with_dense(self, q: Query, place, docs, dense_scores):
