@@ -48,6 +48,18 @@ class Gazetteer:
             if not syl:
                 continue
             self.entries.append(_Entry(place, name, syl, "".join(s[0] for s in syl)))
+        # lookups that keep a question's cost flat with 1,000 places: exact names by their syllables, initials,
+        # and for typos the places that share a syllable with the window
+        self._exact: dict[tuple[str, ...], list[_Entry]] = {}
+        self._by_syllable: dict[str, list[_Entry]] = {}
+        self._initials: dict[str, _Entry] = {}
+        for e in self.entries:
+            self._exact.setdefault(e.syl, []).append(e)
+            for syl in set(e.syl):
+                self._by_syllable.setdefault(syl, []).append(e)
+            if len(e.syl) >= 3:
+                self._initials.setdefault(e.initials, e)
+        self._lengths = sorted({len(e.syl) for e in self.entries})
 
     def __bool__(self) -> bool:
         return bool(self.entries)
@@ -62,38 +74,39 @@ class Gazetteer:
         toks = re.findall(r"[a-z0-9]+", folded)
         words = re.findall(r"[^\W_]+", text) if text else []
         best: tuple[int, Scope, tuple[int, int]] | None = None  # (quality, scope, span)
-        for e in self.entries:
-            k = len(e.syl)
+        for k in self._lengths:
             for i in range(len(toks) - k + 1):
-                window = tuple(toks[i : i + k])
-                if window == e.syl and k == 1:
-                    typed = i > 0 and toks[i - 1] in ("tinh", "tp", "pho", "xa", "phuong", "huyen", "quan", "khu")
-                    capital = len(words) == len(toks) and words[i][:1].isupper()
-                    if not (typed and capital):
-                        continue
-                if window == e.syl:
+                for e in self._exact.get(tuple(toks[i : i + k]), ()):
+                    if k == 1:
+                        typed = i > 0 and toks[i - 1] in ("tinh", "tp", "pho", "xa", "phuong", "huyen", "quan", "khu")
+                        capital = len(words) == len(toks) and words[i][:1].isupper()
+                        if not (typed and capital):
+                            continue
                     q = 100 + k + (5 if i > 0 and toks[i - 1] in ("tinh", "tp", "pho", "xa", "phuong", "huyen", "quan") else 0)
                     if best is None or q > best[0]:
                         best = (q, Scope(e.place, e.name, "name"), (i, i + k))
         if best is not None:
             return best[1], best[2]
-        for e in self.entries:  # initials of a long name: "HCM", "tphcm"
-            if len(e.syl) >= 3:
-                for i, t in enumerate(toks):
-                    if t in (e.initials, "tp" + e.initials):
-                        return Scope(e.place, e.name, "acronym"), (i, i + 1)
-        for e in self.entries:  # one typo per syllable, few in all, never in a one-syllable name
-            k = len(e.syl)
-            if k < 2:
-                continue
-            for i in range(len(toks) - k + 1):
-                window = toks[i : i + k]
-                dists = [_dist(a, b) for a, b in zip(window, e.syl)]
-                exact = sum(1 for d in dists if d == 0)
-                if max(dists) <= 1 and sum(dists) <= (1 if k <= 2 else 2) and exact >= 1 and len("".join(window)) >= 6:
-                    q = 50 - sum(dists)
-                    if best is None or q > best[0]:
-                        best = (q, Scope(e.place, e.name, "fuzzy"), (i, i + k))
+        for i, t in enumerate(toks):  # initials of a long name: "HCM", "tphcm"
+            e = self._initials.get(t) or (self._initials.get(t[2:]) if t.startswith("tp") else None)
+            if e is not None:
+                return Scope(e.place, e.name, "acronym"), (i, i + 1)
+        seen: set[tuple[int, str]] = set()
+        for i, t in enumerate(toks):  # one typo per syllable, few in all, never in a one-syllable name
+            for e in self._by_syllable.get(t, ()):
+                k = len(e.syl)
+                if k < 2:
+                    continue
+                for start in range(max(0, i - k + 1), min(i, len(toks) - k) + 1):
+                    if (start, e.place) in seen:
+                        continue
+                    seen.add((start, e.place))
+                    window = toks[start : start + k]
+                    dists = [_dist(a, b) for a, b in zip(window, e.syl)]
+                    if max(dists) <= 1 and sum(dists) <= (1 if k <= 2 else 2) and len("".join(window)) >= 6:
+                        q = 50 - sum(dists)
+                        if best is None or q > best[0]:
+                            best = (q, Scope(e.place, e.name, "fuzzy"), (start, start + k))
         return (best[1], best[2]) if best else None
 
 
