@@ -106,6 +106,55 @@ SYNONYMS: list[tuple[str, str]] = [
     ("sua giay khai sinh", "cai chinh ho tich"),
     ("doi dan toc", "xac dinh lai dan toc"),
     ("bo sung thong tin", "bo sung thong tin ho tich"),
+    # --- land: the red / pink book is the land-use right certificate
+    ("lam lai so do", "cap lai giay chung nhan"),
+    ("cap lai so do", "cap lai giay chung nhan"),
+    ("xin lai so do", "cap lai giay chung nhan"),
+    ("mat so do", "cap lai giay chung nhan do bi mat"),
+    ("so do bi mat", "giay chung nhan do bi mat"),
+    ("lam so do", "cap giay chung nhan quyen su dung dat"),
+    ("xin so do", "cap giay chung nhan quyen su dung dat"),
+    ("cap so do", "cap giay chung nhan quyen su dung dat"),
+    ("sua so do", "dinh chinh giay chung nhan"),
+    ("so do bi sai", "dinh chinh giay chung nhan co sai sot"),
+    ("sai so do", "dinh chinh giay chung nhan co sai sot"),
+    ("so do", "giay chung nhan"),
+    ("so hong", "giay chung nhan"),
+    ("bia do", "giay chung nhan"),
+    ("giay to nha dat", "giay chung nhan"),
+    ("len tho cu", "chuyen muc dich su dung dat"),
+    ("chuyen len dat o", "chuyen muc dich su dung dat"),
+    ("chuyen doi muc dich", "chuyen muc dich"),
+    ("chuyen dat vuon", "chuyen muc dich su dung dat"),
+    ("tranh chap dat", "tranh chap dat dai"),
+    ("hien dat", "tang cho quyen su dung dat"),
+    ("cho dat lam duong", "tang cho quyen su dung dat mo rong duong giao thong"),
+    ("sang ten", "dang ky bien dong"),
+    # --- residence: the household book was replaced by the residence database
+    ("nhap ho khau", "dang ky thuong tru"),
+    ("nhap khau cho", "dang ky thuong tru cho"),
+    ("chuyen ho khau", "dang ky thuong tru"),
+    ("lam ho khau", "dang ky thuong tru"),
+    ("dang ky ho khau", "dang ky thuong tru"),
+    ("so ho khau", "thuong tru"),
+    ("ho khau", "thuong tru"),
+    ("tach khau", "tach ho"),
+    ("cat khau", "xoa dang ky thuong tru"),
+    ("kt3", "dang ky tam tru"),
+    ("dang ky tam tru cho nguoi thue tro", "dang ky tam tru"),
+    ("bao tam vang", "khai bao tam vang"),
+    ("xac nhan cu tru", "xac nhan thong tin ve cu tru"),
+    ("giay xac nhan noi o", "xac nhan thong tin ve cu tru"),
+    ("ct07", "xac nhan thong tin ve cu tru"),
+    # --- construction
+    ("giay phep xay nha", "giay phep xay dung nha o rieng le"),
+    ("xin phep xay nha", "cap giay phep xay dung nha o rieng le"),
+    ("xin phep xay dung", "cap giay phep xay dung"),
+    ("xay nha", "xay dung nha o rieng le"),
+    ("sua nha", "sua chua cai tao nha o rieng le"),
+    ("gia han giay phep", "gia han giay phep xay dung"),
+    ("bien so nha", "giay chung nhan so nha"),
+    ("so nha", "giay chung nhan so nha"),
     # --- spelling variants people type
     ("dang ki", "dang ky"),
     ("giay to tuy than", "giay to tuy than"),
@@ -136,15 +185,27 @@ FIELD_CUES: dict[str, list[str]] = {
               "nhu the nao", "huong dan", "cach lam"],
     "applicants": ["ai duoc", "ai co the", "ai phai", "ai co trach nhiem", "doi tuong", "nguoi nao", "ai di",
                    "ai lam", "ai dang ky", "ai nop"],
-    "result": ["ket qua", "nhan duoc gi", "duoc cap gi", "co gia tri", "gia tri bao lau", "hieu luc"],
+    "result": ["ket qua", "nhan duoc gi", "duoc cap gi", "nhan lai gi", "duoc nhan gi"],
     "agency": ["ai giai quyet", "ai cap", "co quan giai quyet", "co quan thuc hien", "ai ky", "tham quyen"],
+    "validity": ["gia tri bao lau", "gia tri trong bao lau", "co hieu luc", "hieu luc bao lau",
+                 "dung duoc bao lau"],
+    "penalty": ["bi phat", "xu phat", "phat bao nhieu", "muc phat", "nop phat", "bi xu ly"],
+}
+
+# The submission channel a question is about (fees and times often differ between them).
+CHANNEL_CUES: dict[str, list[str]] = {
+    "online": ["truc tuyen", "online", "qua mang", "dich vu cong", "cong dich vu", "vneid", "tren mang",
+               "qua internet"],
+    "post": ["buu chinh", "buu dien", "gui thu"],
+    "in_person": ["truc tiep", "den tan noi", "tai tru so", "tai bo phan mot cua"],
 }
 
 # Weak cues: they name a field only when no other field cue is present ("nop ho so o dau" asks where,
 # not for the documents; "mat bao lau" asks the time, not the fee).
 WEAK_CUES = {"ho so", "giay to", "lau", "thoi gian", "tien", "phi", "nop ho so", "the nao", "nhu the nao",
              "lam o", "nop o", "trong ngay", "ngay lam viec", "doi tuong", "ket qua", "can gi", "huong dan",
-             "co quan nao", "dich vu cong", "thoi han"}
+             "co quan nao", "dich vu cong", "thoi han", "truc tuyen", "online", "qua mang", "buu dien",
+             "buu chinh"}
 
 # Cues that make a question a "rule" question (a deadline/obligation that the procedure text states),
 # answered from the procedure's text rather than its processing time.
@@ -155,7 +216,7 @@ RULE_CUES = ["phai dang ky", "phai lam", "phai khai", "phai di", "trong thoi han
 # Words that make a question procedural even without a known procedure name.
 PROCEDURE_CUES = ["thu tuc", "ho so", "giay to", "le phi", "dang ky", "xin cap", "cap giay", "lam giay",
                   "xin giay", "chung thuc", "ho tich", "tthc", "mau don", "to khai", "cap lai", "lam the nao",
-                  "nop", "lam"]
+                  "nop", "lam", "giay phep", "xin phep", "cap doi", "bao lau", "bao nhieu tien", "mat phi"]
 
 # Words that make a question about the reform plans (handled elsewhere) unless a procedure name is clearly
 # matched: who leads a task, targets, plans.

@@ -110,6 +110,23 @@ class Procedure:
     legal_basis: list[str] = dc_field(default_factory=list)
     sources: dict = dc_field(default_factory=dict)  # field -> section / heading text it came from
     extra: dict = dc_field(default_factory=dict)  # other sections / columns, heading -> text
+    # --- where the record comes from and where it applies
+    origin: str = ""  # "catalogue" (a commune's list) | "decision" (a province's decision) | "national" (CSDLQG)
+    scope: str = ""  # "commune" | "province" | "national" (general rules that apply to every commune) | ""
+    level: str = ""  # who performs it: "commune" | "district" | "province" | "ministry" (comma-joined)
+    issuer: str = ""  # who published the record: "Bộ Tư pháp", "UBND tỉnh Đắk Lắk", "UBND xã Hải Hậu"
+    province: str = ""  # the province / city the record belongs to ("Đắk Lắk"), "" when national
+    promulgation: str = ""  # "Quyết định số 163/QĐ-BTP ngày 16/01/2026 của Bộ Tư pháp" (national records)
+    status: str = ""  # "" | "new" | "amended" | "abolished" (from the decision that lists it)
+    status_note: str = ""  # the decision's own words on the change ("bị bãi bỏ tại Quyết định số …")
+    # --- the national record's finer structure
+    channel_details: list[dict] = dc_field(default_factory=list)  # per submission channel: channel, label,
+    #   time, time_norm, fees [{amount_vnd, text, free, by_province}], description
+    cases: list[dict] = dc_field(default_factory=list)  # [{"name", "code", "time", "time_norm"}]
+    receiving: str = ""  # where the file is handed in (dossierReceivingAddresses / the list's "Địa điểm")
+    keywords: list[str] = dc_field(default_factory=list)  # the record's own keywords and service groups
+    facts: list[dict] = dc_field(default_factory=list)  # [{"label", "text", "source"}] e.g. internal total time
+    listed_only: bool = False  # the decision only lists it (no per-procedure block: no papers, no steps)
 
     @property
     def id(self) -> str:
@@ -131,6 +148,13 @@ class Procedure:
             return "\n".join(self.legal_basis)
         return str(getattr(self, fld, "") or "")
 
+    def citation(self) -> str:
+        """Where the record comes from, as the answer cites it."""
+        if self.origin == "national":
+            cite = "Cơ sở dữ liệu quốc gia về thủ tục hành chính" + (f", mã {self.code}" if self.code else "")
+            return cite + (f" (công bố kèm {self.promulgation})" if self.promulgation else "")
+        return self.decision or self.document
+
     def to_row(self) -> dict:
         d = asdict(self)
         d["id"] = self.id
@@ -144,7 +168,7 @@ class Procedure:
         kw = {}
         for f in fields(cls):
             v = row.get(f.name)
-            if f.name in ("fee_exempt", "fee_set_by_province"):
+            if f.type == "bool":
                 v = bool(v)
             elif isinstance(v, str) and f.type in ("list[str]", "list[dict]", "dict"):
                 v = json.loads(v) if v else ([] if f.type.startswith("list") else {})
