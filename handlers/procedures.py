@@ -42,7 +42,7 @@ NATIONAL_DB = "Cơ sở dữ liệu quốc gia về thủ tục hành chính"
 _GENERIC_UNI = {"dang", "ki", "cap", "thu", "tuc", "giai", "giay", "to", "van", "ban", "hanh", "chinh", "cho",
                 "co", "tu", "va", "cua", "trong", "doi", "voi", "viec", "tai", "ho", "so", "nguoi", "the", "theo",
                 "thuc", "hien", "duoc", "da", "khong", "cac", "nhung", "mot", "hoac", "xac", "nhan", "moi",
-                "tich", "quyen", "nha", "nuoc", "dan", "ve", "thong", "tin", "chung", "lai", "dat", "o"}
+                "tich", "quyen", "nha", "nuoc", "dan", "ve", "thong", "tin", "dat", "o"}
 _GENERIC_BI = {"dang_ki", "cap_giay", "thu_tuc", "giay_to", "van_ban", "ban_chinh", "hanh_chinh", "ho_so",
                "xac_nhan", "cap_ban", "ho_tich", "thong_tin", "co_quan", "nha_nuoc", "tham_quyen", "cap_lai",
                "giay_chung", "chung_nhan", "cap_giay", "su_dung", "quyen_su", "dung_dat"}
@@ -327,9 +327,10 @@ class ProcedureAnswerer:
         plan_like = any(rx.search(text) for rx in _PLAN)
         unknown = [t for t in content if t not in self._vocab and t not in self._known and len(t) > 1
                    and not t.isdigit()]
+        # words the rewriting produced count too: a folk name whose official words no record uses is a procedure
+        # the catalogue lacks ("tạm trú" when no record is about it)
         unknown += [t for t in content if t not in self._vocab and t in self._known and t not in _FILLER
-                    and t not in {c for cs in FIELD_CUES.values() for c in _tokens(" ".join(cs))}
-                    and t not in {x for a, b in SYNONYMS for x in _tokens(b)}]
+                    and t not in {c for cs in FIELD_CUES.values() for c in _tokens(" ".join(cs))}]
         return Query(question=q, folded=rewritten, fields=fields, content=content, locality=loc, code=code,
                      procedural=procedural, plan_like=plan_like, rule=rule, unknown=unknown, channel=channel,
                      place=place if not found_loc else "")
@@ -498,7 +499,7 @@ class ProcedureAnswerer:
         if options and self._offerable(options[0]):
             return q.procedural
         # nothing matched: a procedure question about something the catalogue lacks?
-        return q.procedural and bool(q.unknown)
+        return q.procedural and bool(q.unknown) and not q.plan_like
 
     @staticmethod
     def _offerable(best: Candidate) -> bool:
@@ -681,8 +682,6 @@ class ProcedureAnswerer:
         if partial and found_any:
             text = (f"Tôi không thấy thủ tục trùng khớp với câu hỏi; thủ tục gần nhất tôi có là "
                     f"“{procs[0].name}”.\n") + text
-        if not found_any:
-            text += "\n" + self._where_to_ask(procs[0].locality or loc)
         intent = "procedure_" + {"time_limit": "time"}.get(fields[0], fields[0])
         return Answer(question=q.question, text=text, found=found_any, intent=intent, sources=sources,
                       procedures=refs)
@@ -733,15 +732,16 @@ class ProcedureAnswerer:
         label = {"where": "nơi nộp hồ sơ", "overview": "nội dung", "rule": "quy định anh/chị hỏi",
                  "validity": "thời hạn giá trị của kết quả", "penalty": "mức xử phạt",
                  "time_limit": "thời hạn giải quyết"}.get(f, FIELD_LABELS.get(f, f).lower())
-        src = p.citation()
+        src = NATIONAL_DB if p.origin == "national" else p.citation()
+        where = f"Hồ sơ thủ tục {title} trên {NATIONAL_DB}" if p.origin == "national" else \
+            f"Hồ sơ thủ tục {title} ({src})"
         if p.listed_only and f in ("documents", "steps", "forms", "conditions", "result", "applicants"):
             return (f"{src} chỉ công bố danh mục thủ tục {title} (tên, thời hạn, phí, lệ phí, nơi thực hiện), không "
                     f"nêu {label}, nên tôi không nêu để tránh sai. " + self._where_to_ask(p.locality or None))
         if f == "penalty":
-            return (f"Hồ sơ thủ tục {title} ({src}) không nêu {label}; việc xử phạt vi phạm hành chính do văn bản "
-                    f"khác quy định. " + self._where_to_ask(p.locality or None))
-        return (f"Hồ sơ thủ tục {title} ({src}) không ghi {label}, nên tôi không nêu để tránh sai. "
-                + self._where_to_ask(p.locality or None))
+            return (f"{where} không nêu {label}; việc xử phạt vi phạm hành chính do văn bản khác quy định. "
+                    + self._where_to_ask(p.locality or None))
+        return f"{where} không ghi {label}, nên tôi không nêu để tránh sai. " + self._where_to_ask(p.locality or None)
 
     def _value(self, p: Procedure, f: str, q: Query) -> tuple[str, str, str]:
         """(quoted value, section, label) of a field; value "" when the record lacks it."""
@@ -769,6 +769,13 @@ class ProcedureAnswerer:
         if f == "agency":
             value = p.agency
             return value, p.sources.get("agency", ""), FIELD_LABELS["agency"]
+        if f == "applicants" and p.applicants and p.conditions and not _is_none(p.conditions):
+            # "who may / must" is also in the conditions ("… thì người thực hiện khai báo là cha, mẹ …")
+            return (f"{p.applicants}\n{FIELD_LABELS['conditions']}: {p.conditions}",
+                    "; ".join(x for x in (p.sources.get("applicants", ""), p.sources.get("conditions", "")) if x),
+                    FIELD_LABELS["applicants"])
+        if f == "conditions" and not p.conditions and p.extra.get("Mô tả"):
+            return p.extra["Mô tả"], "Mô tả", "Mô tả thủ tục"
         return p.text_of(f), p.sources.get(f, ""), FIELD_LABELS.get(f, f)
 
     def _where(self, p: Procedure, q: Query) -> tuple[str, str, str]:

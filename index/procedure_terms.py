@@ -174,7 +174,8 @@ FIELD_CUES: dict[str, list[str]] = {
     "documents": ["giay to gi", "giay to nao", "nhung giay to", "can giay to", "giay to can", "can nhung gi",
                   "can gi", "can mang", "mang theo", "mang gi", "chuan bi gi", "chuan bi nhung", "ho so gom",
                   "ho so can", "can ho so", "ho so gi", "ho so nhu the nao", "thanh phan ho so", "giay to",
-                  "so luong ho so", "bo ho so", "ho so"],
+                  "so luong ho so", "bo ho so", "ho so", "van ban gi", "giay gi", "can them", "nop gi",
+                  "nop nhung gi", "can nop"],
     "time": ["bao lau", "may ngay", "bao nhieu ngay", "bao gio co", "bao gio nhan", "khi nao co", "khi nao nhan",
              "thoi han", "thoi gian giai quyet", "thoi gian", "lau khong", "mat may", "lau",
              "ngay lam viec"],
@@ -185,7 +186,8 @@ FIELD_CUES: dict[str, list[str]] = {
               "nhu the nao", "huong dan", "cach lam"],
     "applicants": ["ai duoc", "ai co the", "ai phai", "ai co trach nhiem", "doi tuong", "nguoi nao", "ai di",
                    "ai lam", "ai dang ky", "ai nop"],
-    "result": ["ket qua", "nhan duoc gi", "duoc cap gi", "nhan lai gi", "duoc nhan gi"],
+    "result": ["ket qua", "nhan duoc gi", "duoc cap gi", "nhan lai gi", "duoc nhan gi", "cap giay gi",
+               "duoc cap giay", "nhan giay gi", "nhan duoc giay", "nhan duoc van ban", "duoc giai quyet ra sao"],
     "agency": ["ai giai quyet", "ai cap", "co quan giai quyet", "co quan thuc hien", "ai ky", "tham quyen"],
     "validity": ["gia tri bao lau", "gia tri trong bao lau", "co hieu luc", "hieu luc bao lau",
                  "dung duoc bao lau"],
@@ -209,9 +211,9 @@ WEAK_CUES = {"ho so", "giay to", "lau", "thoi gian", "tien", "phi", "nop ho so",
 
 # Cues that make a question a "rule" question (a deadline/obligation that the procedure text states),
 # answered from the procedure's text rather than its processing time.
-RULE_CUES = ["phai dang ky", "phai lam", "phai khai", "phai di", "trong thoi han bao lau", "chams nhat",
-             "cham nhat", "qua han", "han chot", "bi phat", "tre han", "ke tu ngay", "trong vong bao lau",
-             "phai nop", "phai bao"]
+# (A duty needs a duty word: "trong thời hạn bao lâu" alone asks how long the office takes.)
+RULE_CUES = ["phai dang ky", "phai lam", "phai khai", "phai di", "cham nhat", "qua han", "han chot", "bi phat",
+             "tre han", "phai nop", "phai bao"]
 
 # Words that make a question procedural even without a known procedure name.
 PROCEDURE_CUES = ["thu tuc", "ho so", "giay to", "le phi", "dang ky", "xin cap", "cap giay", "lam giay",
