@@ -229,6 +229,7 @@ class ProcedureAnswerer:
         self._idf = {t: math.log(1 + n / c) for t, c in df.items()}
         self._idf_unknown = math.log(1 + n)  # a word no name uses is as distinctive as the rarest word
         self._vocab = {t for toks in surfaces for t in toks}
+        self._bivocab = {b for toks in surfaces for b in _bigrams(toks)}
         syn_vocab = {t for a, b in SYNONYMS for t in _tokens(a) + _tokens(b)}
         cue_vocab = {t for cs in FIELD_CUES.values() for c in cs for t in _tokens(c)}
         cue_vocab |= {t for cs in CHANNEL_CUES.values() for c in cs for t in _tokens(c)}
@@ -323,7 +324,8 @@ class ProcedureAnswerer:
             masked = rx.sub(" | ", masked)
         content = [t for t in _tokens(masked) if t not in _FILLER or t in {"con", "nhan", "lai", "cha", "me"}]
         # a word both filler-ish and name-ish ("lai", "con") only counts when a name shares its bigram
-        procedural = bool(fields) or any(rx.search(text) for rx in _PROC_CUES)
+        # a weak cue alone ("thế nào", "lâu") does not make a question about a procedure
+        procedural = strong or any(rx.search(text) for rx in _PROC_CUES)
         plan_like = any(rx.search(text) for rx in _PLAN)
         unknown = [t for t in content if t not in self._vocab and t not in self._known and len(t) > 1
                    and not t.isdigit()]
@@ -400,12 +402,21 @@ class ProcedureAnswerer:
         # else ("giấy phép lái xe") is not explained by the words it shares with a name ("giấy phép")
         q_w = sum(idf.get(t, 0) if t in self._vocab else self._idf_unknown for t in qu if len(t) > 1 or t.isdigit())
         q_w += 0.5 * sum(idf.get(b, 0) for b in qb if b in idf)
+        # the question's rarest word pairs that some name has: a record that has none of them is not what it asks
+        # about unless its name's head is all there ("đính chính giấy chứng nhận" is not "chứng thực bản sao từ bản
+        # chính giấy tờ", which shares only the accidental pair "chính giấy"); pairs, not single syllables, since
+        # one folded syllable collides too easily ("trạng" / "trang")
+        weights = {b: idf.get(b, 0) for b in qb if b in self._bivocab and b not in _GENERIC_BI}
+        top = max(weights.values(), default=0.0)
+        rarest = {b for b, w in weights.items() if w >= top - 1e-9}
         out: list[Candidate] = []
         for key, ps in pool.items():
             best: Candidate | None = None
             surfaces = [("name", self._name_toks[key])] + [("keyword", a) for a in self._aliases.get(key, [])]
             for via, nt in surfaces:
                 c = self._score(key, ps, via, nt, qu, qb, q_w)
+                if c is not None and rarest and not (rarest & set(_bigrams(nt))) and not (c.exact or c.head_full):
+                    continue
                 if c is not None and (best is None or (c.q_cov, c.n_cov) > (best.q_cov, best.n_cov)):
                     best = c
             if best is not None:
@@ -423,9 +434,11 @@ class ProcedureAnswerer:
         mu = {t for t in mu if t not in _FILLER or any(t in b.split("_") for b in mb)}
         if not mu:
             return None
-        # enough to name a procedure: a distinctive word pair, or two distinctive words
-        # (one folded syllable alone is too weak: "lái" and "lại" fold alike)
-        distinct = any(b not in _GENERIC_BI for b in mb) or sum(1 for t in mu if t not in _GENERIC_UNI) >= 2
+        # enough to name a procedure: a distinctive word pair the name also has (scattered words are not: "đính
+        # chính giấy chứng nhận" shares "chính", "giấy", "chứng" with "chứng thực bản sao từ bản chính giấy tờ"),
+        # or, for a name of one pair, that pair
+        distinct = any(b not in _GENERIC_BI for b in mb) or (len(nt) <= 2 and sum(1 for t in mu if t not in
+                                                                                 _GENERIC_UNI) >= 2)
         if not distinct:
             return None
         matched = sum(idf.get(t, 0) for t in mu) + 0.5 * sum(idf.get(b, 0) for b in mb)

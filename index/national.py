@@ -219,8 +219,8 @@ def _fee_item(fee: dict) -> dict | None:
     if amount and amount > 0:
         shown = fmt_vnd(amount)
         num = shown.split()[0]
-        text = desc if num in desc or num.replace(".", "") in desc.replace(".", "") else (
-            f"{shown} ({desc})" if desc else shown)
+        # the amount as the record's number says it, then its own words (unless they already say it so)
+        text = desc if num in desc else (f"{shown}: {desc}" if desc else shown)
     elif free and not desc:
         text = "0 đồng (miễn phí)"
     else:

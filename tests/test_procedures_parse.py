@@ -15,7 +15,7 @@ from index.procedures import (is_catalogue, load_procedures, match_heading, norm
 
 ROOT = Path(__file__).resolve().parent.parent
 AN_PHU = ROOT.parent / "shared" / "eval" / "tthc" / "tthc-phuong-an-phu.docx"
-SAMPLE = ROOT / "corpus" / "tthc" / "tthc-mau-xa-hai-hau.docx"
+SAMPLE = ROOT / "tests" / "fixtures" / "tthc-mau-xa-hai-hau.docx"  # a test fixture of the layout
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 FONT_B = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
 ALL_FIELDS = ["steps", "channels", "documents", "time_limit", "applicants", "agency", "result", "fee", "forms",
