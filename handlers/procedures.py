@@ -146,6 +146,11 @@ class Candidate:
     distinct: bool
     exact: bool = False  # every distinctive word of the whole name is in the question
     via: str = "name"  # "name" | "keyword": which surface matched
+    matched: frozenset = frozenset()  # the question's words and word pairs this name has
+
+    @property
+    def abolished(self) -> bool:
+        return all(p.status == "abolished" for p in self.procedures)
 
 
 @dataclass
@@ -306,8 +311,8 @@ class ProcedureAnswerer:
         text = " ".join(toks)
         # field cues: longest first, on the text before synonym rewriting (so "mat" in "nguoi nha mat" is kept)
         fields, strong = self._cue_fields(text)
-        rule = any(rx.search(text) for rx in _RULE) and ("time_limit" in fields or "thoi han" in text or
-                                                         "bao lau" in text)
+        rule = any(rx.search(text) for rx in _RULE) and ("time_limit" in fields or bool(re.search(
+            r"thoi han|bao lau|khi nao|luc nao|may gio|truoc|han cuoi|han chot", text)))
         channel = next((ch for ch, rx in _CHANNEL if rx.search(text)), None)
         # synonyms (longest first, each span rewritten once)
         rewritten = text
@@ -322,8 +327,12 @@ class ProcedureAnswerer:
             masked = rx.sub(" | ", masked)
         for _, rx in _CHANNEL:
             masked = rx.sub(" | ", masked)
-        content = [t for t in _tokens(masked) if t not in _FILLER or t in {"con", "nhan", "lai", "cha", "me"}]
-        # a word both filler-ish and name-ish ("lai", "con") only counts when a name shares its bigram
+        # a filler-ish word ("chữ" / "chú", "sao" / "làm sao", "bản" / "bạn") is kept when it makes a word pair some
+        # name has ("chữ ký", "bản sao"); it then counts only when a name shares that pair
+        mtoks = _tokens(masked)
+        content = [t for i, t in enumerate(mtoks) if t not in _FILLER or t in {"con", "nhan", "lai", "cha", "me"}
+                   or (i and f"{mtoks[i - 1]}_{t}" in self._bivocab)
+                   or (i + 1 < len(mtoks) and f"{t}_{mtoks[i + 1]}" in self._bivocab)]
         # a weak cue alone ("thế nào", "lâu") does not make a question about a procedure
         procedural = strong or any(rx.search(text) for rx in _PROC_CUES)
         plan_like = any(rx.search(text) for rx in _PLAN)
@@ -456,7 +465,7 @@ class ProcedureAnswerer:
             exact = False
             n_cov *= 0.95
         score = 0.6 * q_cov + 0.4 * n_cov
-        return Candidate(key, ps, score, q_cov, n_cov, head_full, distinct, exact, via)
+        return Candidate(key, ps, score, q_cov, n_cov, head_full, distinct, exact, via, frozenset(mu | mb))
 
     def decide(self, cands: list[Candidate]) -> tuple[Candidate | None, list[Candidate]]:
         """(chosen, []) when the question identifies one procedure; (None, options) when it cannot.
@@ -466,8 +475,8 @@ class ProcedureAnswerer:
         candidates that tie on all three are offered as choices instead of guessing."""
         if not cands:
             return None, []
-        ranked = sorted(cands, key=lambda c: (-round(c.q_cov / 0.05), not c.exact, not c.head_full, -c.n_cov,
-                                              len(self._name_toks[c.key])))
+        ranked = sorted(cands, key=lambda c: (-round(c.q_cov / 0.05), not c.exact, not c.head_full, c.abolished,
+                                              -c.n_cov, len(self._name_toks[c.key])))
         best = ranked[0]
         if len(ranked) == 1:
             return (best, []) if best.q_cov >= 0.45 or (best.head_full and best.q_cov >= 0.3) else (None, [best])
@@ -478,6 +487,11 @@ class ProcedureAnswerer:
             rivals = [c for c in close if c.head_full or best.n_cov - c.n_cov < 0.25]
         else:
             rivals = [c for c in close if best.n_cov - c.n_cov < 0.25]
+        # a rival whose evidence is a strict part of the best one's ("Việt Nam cấp" vs "Việt Nam liên kết") is not one
+        rivals = [c for c in rivals if not (c.matched < best.matched)]
+        # a procedure in force is what is asked about, not its abolished namesake
+        if rivals and not best.abolished and all(c.abolished for c in rivals):
+            rivals = []
         if not rivals:
             return best, []
         # cannot tell: offer every candidate that explains the question as well (most specific first)
@@ -852,6 +866,7 @@ class ProcedureAnswerer:
         out = [(f, p.text_of(f)) for f in ("applicants", "conditions", "steps", "documents", "result", "legal_basis",
                                             "time_limit")]
         out += [(f"extra:{k}", v) for k, v in p.extra.items() if isinstance(v, str)]
+        out += [("channels", d.get("description", "")) for d in p.channel_details]
         return out
 
     def _sentences(self, p: Procedure, pattern: str, label: str) -> tuple[str, str, str]:
@@ -866,22 +881,26 @@ class ProcedureAnswerer:
         return "\n".join(found[:3]), src, label
 
     def _rule(self, p: Procedure, q: Query) -> tuple[str, str, str]:
-        """A duty / deadline the procedure text states ("... trong thời hạn 15 ngày kể từ ngày ...")."""
-        best = None
+        """A duty / deadline the procedure text states ("... trong thời hạn 15 ngày kể từ ngày ..."): the sentences
+        of the best field that state one, best first (at most two)."""
         qset = set(q.content) | set(_tokens(q.folded))
+        found: list[tuple[int, int, str, str]] = []  # (overlap, order, sentence, field)
         for f, text in self._texts(p):
             if f == "time_limit":
                 continue
             for sent in re.split(r"(?<=[.;])\s+|\n", text):
                 fs = fold(sent)
-                if not re.search(r"(?:thoi han|trong vong|cham nhat|ke tu|khong qua)[^.;]*\d+\s*(?:ngay|thang|gio)", fs):
+                if not re.search(r"(?:thoi han|trong vong|cham nhat|ke tu|khong qua|truoc|sau)[^.;]*\d+\s*(?:ngay|thang|gio)"
+                                 r"|\b(?:truoc|sau)\s+\d{1,2}\s*(?:gio|h)\b", fs):
                     continue
-                overlap = len(qset & set(_tokens(fs)))
-                if best is None or overlap > best[0]:
-                    best = (overlap, sent.strip(), f)
-        if best is None:
+                found.append((len(qset & set(_tokens(fs))), len(found), sent.strip(), f))
+        if not found:
             return "", "", "Quy định về thời hạn"
-        return best[1], p.sources.get(best[2], ""), "Theo hồ sơ thủ tục"
+        top = max(found, key=lambda x: (x[0], -x[1]))
+        # the matching sentence next to it in the same field goes with it (a rule and its exception)
+        same = [x for x in found if x[3] == top[3] and abs(x[1] - top[1]) == 1][:1]
+        picked = sorted([top] + same, key=lambda x: x[1])
+        return "\n".join(x[2] for x in picked), p.sources.get(top[3], ""), "Theo hồ sơ thủ tục"
 
     # ------------------------------------------------------------------ rendering
 
@@ -958,8 +977,8 @@ class ProcedureAnswerer:
         if f == "code":
             return f"Mã của thủ tục “{p.name}” là {value}."
         if f in ("rule", "penalty", "validity"):
-            return f"{label} ({'thủ tục ' + title}): “{value}”" if len(items) == 1 else \
-                f"{label} ({'thủ tục ' + title}):\n" + "\n".join(f"- {s}" for s in items)
+            head = f"Theo hồ sơ thủ tục {title}" if f == "rule" else f"{label} (thủ tục {title})"
+            return f"{head}: “{value}”" if len(items) == 1 else f"{head}:\n" + "\n".join(f"- “{s}”" for s in items)
         heads = {"where": f"Nơi nộp hồ sơ thủ tục {title}", "legal_basis": f"Căn cứ pháp lý của thủ tục {title}",
                  "steps": f"Trình tự thực hiện thủ tục {title}", "result": f"Kết quả của thủ tục {title}",
                  "agency": f"Cơ quan giải quyết thủ tục {title}", "forms": f"Mẫu đơn, tờ khai của thủ tục {title}",

@@ -169,7 +169,8 @@ FIELD_CUES: dict[str, list[str]] = {
     "legal_basis": ["can cu phap ly", "can cu", "van ban phap luat", "theo luat nao", "nghi dinh nao",
                     "quy dinh o dau", "van ban nao quy dinh", "co so phap ly", "luat nao"],
     "conditions": ["dieu kien", "yeu cau gi", "can dap ung", "bao nhieu tuoi", "du tuoi", "may tuoi"],
-    "fee": ["bao nhieu tien", "het bao nhieu", "mat bao nhieu", "ton bao nhieu", "le phi", "phi", "mat tien",
+    "fee": ["bao nhieu tien", "het bao nhieu", "mat bao nhieu", "ton bao nhieu", "le phi", "tinh phi", "thu phi",
+            "phi the nao", "phi ra sao", "phi bao nhieu", "muc phi", "phi", "mat tien",
             "ton tien", "chi phi", "mien phi", "tien", "dong tien", "nop tien", "gia bao nhieu"],
     "documents": ["giay to gi", "giay to nao", "nhung giay to", "can giay to", "giay to can", "can nhung gi",
                   "can gi", "can mang", "mang theo", "mang gi", "chuan bi gi", "chuan bi nhung", "ho so gom",
@@ -177,7 +178,7 @@ FIELD_CUES: dict[str, list[str]] = {
                   "so luong ho so", "bo ho so", "ho so", "van ban gi", "giay gi", "can them", "nop gi",
                   "nop nhung gi", "can nop"],
     "time": ["bao lau", "may ngay", "bao nhieu ngay", "bao gio co", "bao gio nhan", "khi nao co", "khi nao nhan",
-             "thoi han", "thoi gian giai quyet", "thoi gian", "lau khong", "mat may", "lau",
+             "thoi han", "thoi gian giai quyet", "thoi gian", "lau khong", "mat may", "lau", "may gio",
              "ngay lam viec"],
     "where": ["o dau", "noi nao", "cho nao", "dia diem", "nop dau", "nop o", "lam o", "toi dau", "den dau",
               "co quan nao", "truc tuyen", "online", "qua mang", "buu dien", "buu chinh", "dich vu cong",
@@ -213,7 +214,8 @@ WEAK_CUES = {"ho so", "giay to", "lau", "thoi gian", "tien", "phi", "nop ho so",
 # answered from the procedure's text rather than its processing time.
 # (A duty needs a duty word: "trong thời hạn bao lâu" alone asks how long the office takes.)
 RULE_CUES = ["phai dang ky", "phai lam", "phai khai", "phai di", "cham nhat", "qua han", "han chot", "bi phat",
-             "tre han", "phai nop", "phai bao"]
+             "tre han", "phai nop", "phai bao", "phai thong bao", "phai gia han", "khi nao phai", "luc nao phai",
+             "han cuoi", "truoc may gio", "truoc ngay nao"]
 
 # Words that make a question procedural even without a known procedure name.
 PROCEDURE_CUES = ["thu tuc", "ho so", "giay to", "le phi", "dang ky", "xin cap", "cap giay", "lam giay",

@@ -1315,7 +1315,7 @@ def _apply(p: Procedure, fld: str, items: list[str], source: str, legal_text: st
     elif fld == "time_limit":
         p.time_limit = text
     elif fld == "fee":
-        p.fee = text
+        p.fee = re.sub(r"(\d)(đồng|Đồng|đ\b)", r"\1 \2", text)  # "2.000đồng" as printed by some crawls
     elif fld == "forms":
         p.forms = items
     elif fld == "legal_basis":
