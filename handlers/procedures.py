@@ -133,6 +133,7 @@ class Query:
     unknown: list[str] = field(default_factory=list)  # content tokens unknown to the catalogue
     channel: str | None = None  # "online" | "in_person" | "post" when the question names one
     place: str = ""  # a place the question names that no record belongs to ("Đà Lạt")
+    foreign: list[str] = field(default_factory=list)  # content words no record and no vocabulary list knows ("xe")
 
 
 @dataclass
@@ -338,13 +339,14 @@ class ProcedureAnswerer:
         plan_like = any(rx.search(text) for rx in _PLAN)
         unknown = [t for t in content if t not in self._vocab and t not in self._known and len(t) > 1
                    and not t.isdigit()]
+        foreign = list(unknown)
         # words the rewriting produced count too: a folk name whose official words no record uses is a procedure
         # the catalogue lacks ("tạm trú" when no record is about it)
         unknown += [t for t in content if t not in self._vocab and t in self._known and t not in _FILLER
                     and t not in {c for cs in FIELD_CUES.values() for c in _tokens(" ".join(cs))}]
         return Query(question=q, folded=rewritten, fields=fields, content=content, locality=loc, code=code,
                      procedural=procedural, plan_like=plan_like, rule=rule, unknown=unknown, channel=channel,
-                     place=place if not found_loc else "")
+                     place=place if not found_loc else "", foreign=foreign)
 
     def _cue_fields(self, text: str) -> tuple[list[str], bool]:
         hits: list[tuple[int, str, bool]] = []
@@ -540,6 +542,11 @@ class ProcedureAnswerer:
         pool = self._pool(loc)
         cands = self.candidates(q, pool)
         chosen, options = self.decide(cands)
+        if chosen is not None and not (chosen.exact or chosen.head_full or q.code) and chosen.n_cov < 0.3 \
+                and chosen.q_cov < 0.8 and q.foreign:
+            # a name the question explains only in part and covers little of, while the question has words no record
+            # uses: not a basis for another procedure's fee or time ("đăng ký biển số xe" is not "đăng ký biến động")
+            chosen = None
         note = ""
         if chosen is None and loc:
             # nothing that applies to this locality: another locality's record of the same procedure, said so
@@ -917,18 +924,17 @@ class ProcedureAnswerer:
         groups = list(dict.fromkeys(d.get("group", "") for d in p.documents if d.get("group") not in ("", "count")))
         if len(groups) < 2:
             return p.documents
-        name_toks = set(_tokens(fold(p.name)))
-        qtoks = set(q.content) - name_toks - _FILLER
-        best, score = None, 0.0
+        qtoks = set(q.content) - _FILLER - _GENERIC_UNI
+        scored = []
         for g in groups:
-            gt = set(_tokens(fold(g))) - _FILLER
-            if not gt:
-                continue
-            s = sum(self._idf.get(t, self._idf_unknown) for t in qtoks & gt) / max(len(gt), 1)
-            if s > score:
-                best, score = g, s
-        if best is None or score < 0.35:
-            return p.documents
+            gt = set(_tokens(fold(g))) - _FILLER - _GENERIC_UNI
+            if gt:
+                hit = sum(self._idf.get(t, self._idf_unknown) for t in qtoks & gt)
+                scored.append((hit / sum(self._idf.get(t, self._idf_unknown) for t in gt), g))
+        scored.sort(reverse=True)
+        if not scored or scored[0][0] < 0.35 or (len(scored) > 1 and scored[1][0] >= scored[0][0] - 0.1):
+            return p.documents  # no case named, or two equally: all the papers
+        best = scored[0][1]
         generic = {g for g in groups if re.match(r"(?:giay to phai (?:nop|xuat trinh)|ho so gom)", fold(g))}
         return [d for d in p.documents if d.get("group") in ({best} | generic) or not d.get("group")]
 

@@ -147,6 +147,8 @@ SYNONYMS: list[tuple[str, str]] = [
     ("giay xac nhan noi o", "xac nhan thong tin ve cu tru"),
     ("ct07", "xac nhan thong tin ve cu tru"),
     # --- construction
+    ("xin giay phep", "cap giay phep"),
+    ("lam giay phep", "cap giay phep"),
     ("giay phep xay nha", "giay phep xay dung nha o rieng le"),
     ("xin phep xay nha", "cap giay phep xay dung nha o rieng le"),
     ("xin phep xay dung", "cap giay phep xay dung"),

@@ -294,6 +294,13 @@ _CODE_PHRASE = re.compile(
 _TITLE_START = re.compile(r"^\s*(?:(\d{1,3}(?:\.\d{1,3}){0,2})\s*[.)]?\s+(?=\S)|(?=thủ tục\b)|(?=tên thủ tục))", re.I)
 _GROUP_RX = re.compile(r"^\s*(?:(?:[IVXLC]{1,5}|[A-Z]|\d{1,2})\s*[.)\-–]\s*)?(?:LĨNH VỰC|Lĩnh vực|lĩnh vực)\s*[:\-–]?\s*(.+?)\s*$")
 _PART_RX = re.compile(r"^\s*(?:PHẦN|Phần)\s+([IVX]+|\d+|thứ \w+)\b\.?\s*(.*)$")
+# What follows the blocks: a form's title ("Mẫu số 22. Đăng ký …", bold), another appendix, the internal processes.
+_AFTER_BLOCKS = re.compile(r"^(?:mau so \d+\s*[.:]\s|phu luc\s+(?:[ivx]+|\d+)\s*$|quy trinh noi bo\b)")
+
+
+def _after_blocks(ln: "_Line") -> bool:
+    f = fold(ln.text)
+    return bool(_AFTER_BLOCKS.match(f)) or (ln.bold and bool(re.match(r"^mau so \d+\b", f)) and len(f) < 150)
 _END_RX = re.compile(r"^(?:noi nhan\b|tm\.? (?:uy ban|ubnd)|kt\.? chu tich|chu tich\s*$|(?:tm|kt)\.?\s*chu tich)")
 _PAGE_NO = re.compile(r"^\s*(?:trang\s*)?[-–]?\s*\d{1,3}\s*[-–]?(?:\s*/\s*\d{1,3})?\s*$", re.I)
 _BULLET_START = re.compile(r"^\s*(?:[-+•*–]|\(?\d{1,2}[.)]|\(?[a-zđ][).]|bước\s*\d|b\d\s*[:.)])", re.I)
@@ -1200,6 +1207,8 @@ def parse_blocks(lines: list[_Line], known_names: list[str], wrapped: bool) -> l
         tabs: list[Table] = []
         for xi in range(a, b):
             x = lines[xi]
+            if x.text and _after_blocks(x):
+                break  # a form, another appendix or the internal processes start: not this section's text
             if x.table is not None:
                 tabs.append(x.table)
                 for r in x.table.rows:
@@ -1248,7 +1257,7 @@ def parse_blocks(lines: list[_Line], known_names: list[str], wrapped: bool) -> l
         stop = len(lines)
         for k in range(pending[0] + 1, len(lines)):
             t = lines[k].text
-            if t and (_END_RX.match(fold(t)) or _PART_RX.match(t)):
+            if t and (_END_RX.match(fold(t)) or _PART_RX.match(t) or _after_blocks(lines[k])):
                 stop = k
                 break
         body, tabs = content(pending[0] + 1, stop)
