@@ -180,6 +180,12 @@ def _short(name: str, limit: int = 60) -> str:
     return n[:limit].rsplit(" ", 1)[0].rstrip(",;") + "…"
 
 
+def _clip(text: str, limit: int) -> str:
+    """A long text cut at a word boundary (summaries only; answers to the field asked are quoted whole)."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
 def _is_none(value: str) -> bool:
     return bool(re.fullmatch(r"khong(?: co| quy dinh)?\.?", fold(value or "").strip()))
 
@@ -733,13 +739,15 @@ class ProcedureAnswerer:
                                       quote=p.status_note or p.name)], procedures=[ref])
 
     def _scope_note(self, p: Procedure, fields: list[str], loc: str | None) -> str:
+        """Where the rule applies (said once; the source line then gives only the code and the decision)."""
         if p.origin == "national" and p.scope == "national":
             note = f"Đây là quy định chung trên {NATIONAL_DB}, áp dụng cho các xã, phường trên cả nước"
             if p.fee_set_by_province and any(f in ("fee", "overview") for f in fields):
                 note += "; mức phí cụ thể do tỉnh quy định"
             return note + "."
-        if p.scope == "province" and p.issuer:
-            return f"Theo hồ sơ do {p.issuer} công bố, áp dụng tại {p.locality or p.province}."
+        if p.origin == "national" and p.scope == "province":
+            return (f"Đây là hồ sơ trên {NATIONAL_DB} do {p.issuer or p.locality} công bố, áp dụng tại "
+                    f"{p.locality or p.province}.")
         return ""
 
     @staticmethod
@@ -759,7 +767,12 @@ class ProcedureAnswerer:
         if not sections:
             return p.citation()
         if p.origin == "national":
-            return p.citation() + ", mục " + ", ".join(f"“{s}”" for s in sections)
+            # the database is named in the note above: here the code, the decision that published it, the sections
+            prom = p.promulgation
+            if p.scope == "province" and p.issuer and prom.endswith(f" của {p.issuer}"):
+                prom = prom[: -len(f" của {p.issuer}")]
+            return (f"mã {p.code}" + (f", công bố kèm {prom}" if prom else "") + "; mục "
+                    + ", ".join(f"“{s}”" for s in sections))
         return "; ".join(self._cite(p, s) for s in sections)
 
     def _missing(self, p: Procedure, f: str, title: str, q: Query) -> str:
@@ -820,9 +833,13 @@ class ProcedureAnswerer:
             keys.append("receiving")
         if p.channel_details:
             for d in p.channel_details:
-                desc = d["description"].replace("\n", " ")
-                line = d["label"] + (f": {desc}" if desc else "")
-                if desc and line not in lines and len(lines) < 6:
+                # the sentence of the channel's description that says where / how (not its time)
+                desc = next((x.strip(" -+") for x in re.split(r"(?<=[.;])\s+|\n", d["description"])
+                             if re.search(r"\bnop\b|tiep nhan|cong dich vu|ung dung|vneid|buu chinh|truc tiep tai",
+                                          fold(x)) and not re.search(r"\d+\s*(?:ngay|gio)\b|^thoi (?:han|gian)",
+                                                                     fold(x).strip(" -+"))), "")
+                line = d["label"] + (f": {_clip(desc, 240)}" if desc else "")
+                if line not in lines and len(lines) < 6:
                     lines.append(line)
             keys.append("channels")
         else:
@@ -855,7 +872,7 @@ class ProcedureAnswerer:
         for f in ("time_limit", "fee"):
             v = p.text_of(f)
             if v:
-                lines.append(f"{FIELD_LABELS[f]}: {v}")
+                lines.append(f"{FIELD_LABELS[f]}: {_clip(v, 300)}")
         if p.documents:
             lines.append(f"{FIELD_LABELS['documents']}: " + "; ".join(_short(d["name"], 90) for d in p.documents[:6]))
         if p.channels.get("raw") and p.origin != "national":
@@ -960,7 +977,8 @@ class ProcedureAnswerer:
             items = self._channel_first(items, p, q)
             if p.fee_exempt:
                 out = f"Thủ tục {title} không mất phí, lệ phí" + (
-                    " (hồ sơ ghi mức thu 0 đồng)." if p.origin == "national" else f": {'; '.join(items)}.")
+                    " (hồ sơ ghi mức thu 0 đồng)." if p.origin == "national" else
+                    f" (danh mục ghi: “{'; '.join(items).rstrip('.')}”).")
             elif len(items) == 1:
                 out = f"Phí, lệ phí của thủ tục {title}: {items[0]}"
             else:

@@ -300,7 +300,8 @@ def _time_text(channels: list[dict], cases: list[dict]) -> str:
     if not lines and not notes:
         raws = [c["time_raw"] for c in channels if c.get("time_raw")]
         if raws:
-            lines.append(f"hồ sơ ghi con số {raws[0].split(' (')[0]} nhưng không ghi rõ đơn vị thời gian")
+            lines.append(f"hồ sơ ghi con số {raws[0].split(' (')[0]} nhưng không ghi đơn vị (ngày hay ngày làm việc), "
+                         f"nên chưa rõ thời hạn; anh/chị nên hỏi lại Bộ phận Một cửa")
     if notes:
         lines.append("Ghi chú: " + " ".join(notes[:3]))
     return "\n".join(lines)

@@ -153,6 +153,8 @@ class Procedure:
         if self.origin == "national":
             cite = "Cơ sở dữ liệu quốc gia về thủ tục hành chính" + (f", mã {self.code}" if self.code else "")
             return cite + (f" (công bố kèm {self.promulgation})" if self.promulgation else "")
+        if self.origin == "decision" and self.decision and self.issuer and fold(self.issuer) not in fold(self.decision):
+            return f"{self.decision} của {self.issuer}"  # a province's decision says whose it is
         return self.decision or self.document
 
     def to_row(self) -> dict:

@@ -395,7 +395,9 @@ def test_national_answers(national):
     lines = online.text.splitlines()
     assert online.found and "7.000" in lines[1]  # the channel asked comes first
     assert "quy định chung trên Cơ sở dữ liệu quốc gia về thủ tục hành chính" in online.text
-    assert "Cơ sở dữ liệu quốc gia về thủ tục hành chính, mã 1.900001" in online.text
+    assert "Nguồn: mã 1.900001, công bố kèm Quyết định số 100/QĐ-BCA" in online.text
+    assert online.text.count("Cơ sở dữ liệu quốc gia") == 1  # said once
+    assert online.procedures[0].source.startswith("Cơ sở dữ liệu quốc gia về thủ tục hành chính, mã 1.900001")
     assert online.text.count("Tờ khai") == 0  # only what was asked
     free = pa.answer("xác nhận thông tin cư trú mẫu có mất tiền không")
     assert free.found and "không mất phí" in free.text and "0 đồng" in free.text
@@ -446,7 +448,7 @@ def test_province_record_only_for_its_province(mixed):
     commune, general, national = mixed
     pa = ProcedureAnswerer(commune + general + national)
     own = pa.answer("Hà Nam Sơn: đính chính giấy chứng nhận mẫu mất bao lâu?")
-    assert own.found and "Theo hồ sơ do UBND tỉnh Hà Nam Sơn công bố" in own.text
+    assert own.found and "do UBND tỉnh Hà Nam Sơn công bố, áp dụng tại tỉnh Hà Nam Sơn" in own.text
     assert not own.text.startswith("Tôi chưa có")
     elsewhere = pa.answer("Đính chính giấy chứng nhận mẫu mất bao lâu?", "xã Hải Hậu")
     assert elsewhere.found and elsewhere.text.startswith("Tôi chưa có hồ sơ thủ tục này của xã Hải Hậu")
