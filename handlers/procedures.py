@@ -170,6 +170,7 @@ class ProcMatch:
     answer: Answer
     procedural: bool = False  # the question carries procedure words ("thủ tục", "hồ sơ", "lệ phí" …)
     is_procedure_question: bool = False  # this answerer's own verdict (what `answer()` does)
+    key: str = ""  # the record's id ("chung:1.004222", "tinh-son-la:2.002761") for logs and fitting
 
 
 def _short(name: str, limit: int = 60) -> str:
@@ -417,8 +418,16 @@ class ProcedureAnswerer:
         idf = self._idf
         # every content word counts: one no name uses weighs as the rarest word, so a question about something
         # else ("giấy phép lái xe") is not explained by the words it shares with a name ("giấy phép")
-        q_w = sum(idf.get(t, 0) if t in self._vocab else self._idf_unknown for t in qu if len(t) > 1 or t.isdigit())
-        q_w += 0.5 * sum(idf.get(b, 0) for b in qb if b in idf)
+        # A syllable some name has but that makes no name's word pair with its neighbours in the question is
+        # context ("bố tôi mới mất": "bố" as in "bổ sung", "mới" as in "cấp mới") and weighs less.
+        toks = query.content
+        paired = {t for i, t in enumerate(toks) for b in (f"{toks[i - 1]}_{t}" if i else "",
+                                                           f"{t}_{toks[i + 1]}" if i + 1 < len(toks) else "")
+                  if b in self._bivocab}
+        # (numbers are hours, ages, counts: codes are matched apart)
+        w = {t: (self._idf_unknown if t not in self._vocab else idf.get(t, 0) * (1.0 if t in paired else 0.35))
+             for t in qu if len(t) > 1 and not t.isdigit()}
+        q_w = sum(w.values()) + 0.5 * sum(idf.get(b, 0) for b in qb if b in idf)
         # the question's rarest word pairs that some name has: a record that has none of them is not what it asks
         # about unless its name's head is all there ("đính chính giấy chứng nhận" is not "chứng thực bản sao từ bản
         # chính giấy tờ", which shares only the accidental pair "chính giấy"); pairs, not single syllables, since
@@ -431,7 +440,7 @@ class ProcedureAnswerer:
             best: Candidate | None = None
             surfaces = [("name", self._name_toks[key])] + [("keyword", a) for a in self._aliases.get(key, [])]
             for via, nt in surfaces:
-                c = self._score(key, ps, via, nt, qu, qb, q_w)
+                c = self._score(key, ps, via, nt, qu, qb, q_w, w)
                 if c is not None and rarest and not (rarest & set(_bigrams(nt))) and not (c.exact or c.head_full):
                     continue
                 if c is not None and (best is None or (c.q_cov, c.n_cov) > (best.q_cov, best.n_cov)):
@@ -442,7 +451,7 @@ class ProcedureAnswerer:
         return out
 
     def _score(self, key: str, ps: list[Procedure], via: str, nt: list[str], qu: set, qb: set,
-               q_w: float) -> Candidate | None:
+               q_w: float, w: dict[str, float]) -> Candidate | None:
         idf = self._idf
         nu, nb = set(nt), set(_bigrams(nt))
         mu = qu & nu
@@ -458,9 +467,10 @@ class ProcedureAnswerer:
                                                                                  _GENERIC_UNI) >= 2)
         if not distinct:
             return None
+        matched_q = sum(w.get(t, 0) for t in mu) + 0.5 * sum(idf.get(b, 0) for b in mb)
         matched = sum(idf.get(t, 0) for t in mu) + 0.5 * sum(idf.get(b, 0) for b in mb)
         name_w = sum(idf.get(t, 0) for t in nu) + 0.5 * sum(idf.get(b, 0) for b in nb)
-        q_cov = min(matched / q_w, 1.0) if q_w else 0.0
+        q_cov = min(matched_q / q_w, 1.0) if q_w else 0.0
         n_cov = matched / name_w if name_w else 0.0
         if via == "name":
             head = self._head_toks[key]
@@ -548,11 +558,17 @@ class ProcedureAnswerer:
         pool = self._pool(loc)
         cands = self.candidates(q, pool)
         chosen, options = self.decide(cands)
+        variant = False
         if chosen is not None and not (chosen.exact or chosen.head_full or q.code) and chosen.n_cov < 0.3 \
                 and chosen.q_cov < 0.8 and q.foreign:
             # a name the question explains only in part and covers little of, while the question has words no record
             # uses: not a basis for another procedure's fee or time ("đăng ký biển số xe" is not "đăng ký biến động")
             chosen = None
+        elif chosen is not None and not q.code and (self._asks_variant(q, chosen) or (
+                len(q.foreign) >= 2 and chosen.q_cov < 0.6)):
+            # a qualifier other names carry, or words no record knows weighing half the question ("… có yếu tố nước
+            # ngoài" when no record is about it): another procedure, which these records do not have
+            chosen, variant = None, True
         note = ""
         if chosen is None and loc:
             # nothing that applies to this locality: another locality's record of the same procedure, said so
@@ -564,7 +580,28 @@ class ProcedureAnswerer:
                 note = (f"Tôi chưa có hồ sơ thủ tục này của {loc}; thông tin dưới đây theo hồ sơ của {whose}, "
                         f"anh/chị nên kiểm tra lại tại Bộ phận Một cửa nơi mình cư trú.\n")
                 cands, chosen, options = o_cands, o_chosen, []
-        return _Resolved(q, loc, cands, chosen, options, self._is_procedure_question(q, chosen, options), note)
+        is_proc = self._is_procedure_question(q, chosen, options) or (variant and q.procedural)
+        return _Resolved(q, loc, cands, chosen, options, is_proc, note)
+
+    def _asks_variant(self, q: Query, c: Candidate) -> bool:
+        """The question names, besides this procedure, a qualifier other procedures carry and this one does not
+        ("kết hôn có yếu tố nước ngoài" when the records have only "Đăng ký kết hôn"): another procedure, which
+        the records of this place do not have. Weighed by the rare word pairs on each side."""
+        own = set(_bigrams(self._name_toks[c.key])) | {b for a in self._aliases.get(c.key, []) for b in _bigrams(a)}
+        # the longest run of consecutive question word pairs that names have and this one does not: a qualifier is
+        # a phrase of three syllables or more ("có yếu tố nước ngoài"), not a place or an office ("công an xã")
+        run: list[str] = []
+        best: list[str] = []
+        for b in _bigrams(q.content):
+            if b in self._bivocab and b not in own and b not in _GENERIC_BI:
+                run.append(b)
+                best = max(best, run, key=len)
+            else:
+                run = []
+        matched = {b for b in c.matched if "_" in b and b not in _GENERIC_BI}
+        w_extra = sum(self._idf.get(b, 0) for b in best)
+        w_matched = sum(self._idf.get(b, 0) for b in matched)
+        return len(best) >= 3 and w_extra > 1.5 * w_matched
 
     # ------------------------------------------------------------------ public answers
 
@@ -603,7 +640,7 @@ class ProcedureAnswerer:
                          coverage=round(top.q_cov, 3), name_score=round(top.n_cov, 3),
                          field=CONTRACT_FIELD.get(fld, "overview"), field_found=found, locality_match=loc_match,
                          alternatives=alternatives, answer=ans, procedural=r.q.procedural,
-                         is_procedure_question=r.is_proc)
+                         is_procedure_question=r.is_proc, key=(p or top.procedures[0]).id)
 
     def _build(self, r: _Resolved) -> Answer:
         if r.chosen is None and not (r.options and self._offerable(r.options[0])):

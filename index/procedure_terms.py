@@ -242,6 +242,8 @@ FILLER = {
     "ne", "nha", "anh", "chu", "u", "da", "hoac", "neu", "nhu", "mot", "het", "mat", "ton", "giup", "luon", "vui",
     "long", "mong", "khi", "thu", "tuc", "tthc", "phuong", "xa", "tran", "huyen", "quan", "ubnd", "bao", "lau",
     "dau", "nop", "xin", "phai", "muon", "biet", "cho", "hoi", "vao", "ra", "cung", "can", "them", "nua",
+    # when the asker goes or asks: context, not a procedure's name (kept where a name has the pair: "trích lục")
+    "luc", "gio", "sang", "trua", "hom", "mai", "tuan", "sau",
 }
 
 # Syllable spelling variants (i/y) unified on both sides of matching.
