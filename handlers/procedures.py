@@ -560,7 +560,7 @@ class ProcedureAnswerer:
         chosen, options = self.decide(cands)
         variant = False
         if chosen is not None and not (chosen.exact or chosen.head_full or q.code) and chosen.n_cov < 0.3 \
-                and chosen.q_cov < 0.8 and q.foreign:
+                and q.foreign:
             # a name the question explains only in part and covers little of, while the question has words no record
             # uses: not a basis for another procedure's fee or time ("đăng ký biển số xe" is not "đăng ký biến động")
             chosen = None

@@ -244,6 +244,7 @@ FILLER = {
     "dau", "nop", "xin", "phai", "muon", "biet", "cho", "hoi", "vao", "ra", "cung", "can", "them", "nua",
     # when the asker goes or asks: context, not a procedure's name (kept where a name has the pair: "trích lục")
     "luc", "gio", "sang", "trua", "hom", "mai", "tuan", "sau",
+    "dc", "duoc", "j", "vs", "ah", "uh", "nhi",
 }
 
 # Syllable spelling variants (i/y) unified on both sides of matching.
