@@ -334,9 +334,14 @@ def _fee_text(channels: list[dict]) -> tuple[str, bool, bool]:
         texts = list(dict.fromkeys(groups[0][1]))
         lines = texts if len(texts) == 1 else [f"- {t}" for t in texts]
     else:
+        # a text every channel carries (an exemption, a note) is said once, after what differs per channel
+        common = [t for t in dict.fromkeys(groups[0][1]) if all(
+            _key(t) in {_key(x) for x in g[1]} for g in groups[1:])]
+        ck = {_key(t) for t in common}
         for labels, texts in groups:
-            texts = list(dict.fromkeys(texts))
-            lines.append(f"- {', '.join(labels)}: " + "; ".join(texts))
+            own = [t for t in dict.fromkeys(texts) if _key(t) not in ck]
+            lines.append(f"- {', '.join(labels)}: " + ("; ".join(own) if own else "như dưới đây"))
+        lines += [f"- Mọi cách nộp: {t}" for t in common]
     if free:
         lines.append("(Hồ sơ ghi mức thu 0 đồng: không mất phí, lệ phí.)")
     return "\n".join(lines), free, by_province
