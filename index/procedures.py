@@ -13,6 +13,18 @@ chính ..."), DOCX or PDF:
   may carry its content after a colon; some catalogues have only the list; some put each block in a two-column
   table (heading | content).
 
+Real decisions add more (all read by the same parser, whatever the element reader made of them): a province's
+decision that only lists its procedures (answered from the list; the answer says the decision lists no papers);
+tables crawled one cell per line, whose first row also holds the signature and the appendix title and whose
+"rows" may carry the next part's first cells (the header is found anywhere in a row, the list ends where a row
+reads like something else, the spilled cells are read as lines); markdown pipe tables whose second header row
+splits one column (columns re-aligned by what the cells contain); group rows "I", "I.1" for the field and for the
+level ("Thủ tục hành chính cấp xã"); blocks numbered "1.1 … 1.11" or laid out as two-column rows; codes printed
+with their locality suffix ("3.000527.H61", even "2.000815.00 0.00.00.H61"), keyed by the base code; sections
+of amended and abolished procedures (status and the decision's note); internal-process tables (Bước | nội
+dung | trách nhiệm | thời gian), which are not procedures but whose total times become facts of the procedure
+they name. The decision's number, date and issuer come from its header block (`index.docmeta.read_meta`).
+
 `is_catalogue` recognises the genre by content (never by file name); `parse_catalogue` returns a `Catalogue`
 whose `procedures` merge the list-table facts with the block facts (block text wins where both exist; every
 field records the section it came from in `Procedure.sources`).
