@@ -140,8 +140,9 @@ def sample_plans(base_dir: Path = SAMPLE_CORPUS) -> list[Path]:
 
 
 def sample_catalogues(base_dir: Path = SAMPLE_CORPUS) -> list[Path]:
-    return sorted(p for p in Path(base_dir).rglob("*") if p.is_file() and p.suffix.lower() in (".docx", ".pdf", ".xlsx")
-                  and not p.name.startswith((".", "~$")))
+    # .json: records of the national procedure database (what the bundled corpus ships)
+    return sorted(p for p in Path(base_dir).rglob("*") if p.is_file()
+                  and p.suffix.lower() in (".docx", ".pdf", ".xlsx", ".json") and not p.name.startswith((".", "~$")))
 
 
 # ---------------------------------------------------------------------------------------------------- perturbation

@@ -173,6 +173,7 @@ def build_index(corpus_dir: Path, data_dir: Path, embedder=None, progress: bool 
             summary.procedures += len(cat.procedures)
             report = {"document": path.name, "kind": "catalogue", "issuer": getattr(cat, "locality", ""),
                       "title": getattr(cat, "title", ""), "procedures": len(cat.procedures),
+                      "fields": getattr(cat, "fields", 0),
                       "warnings": list(getattr(cat, "warnings", []) or [])
                       + ([] if cat.procedures else ["văn bản giống danh mục TTHC nhưng không trích được thủ tục nào"])}
             summary.per_doc.append(report)
@@ -302,6 +303,8 @@ def _apply_corrections(db, tasks):
 
 def _national(raw, summary: IndexSummary, all_procedures: list, db) -> bool:
     """Records of the national procedure database (JSON)."""
+    from . import procedures as procmod
+
     try:
         from .national import parse_records
     except ImportError:
@@ -319,7 +322,7 @@ def _national(raw, summary: IndexSummary, all_procedures: list, db) -> bool:
     summary.procedures += len(procs)
     summary.catalogues += 1
     report = {"document": raw.path.name, "kind": "national", "procedures": len(procs),
-              "fields": sum(1 for p in procs for f in ("documents", "time_limit", "fee", "agency") if getattr(p, f, None)),
+              "fields": procmod.count_fields(procs),
               "warnings": []}
     summary.per_doc.append(report)
     _save_document(db, raw, kind="national", title=procs[0].name if len(procs) == 1 else raw.path.stem,

@@ -13,6 +13,18 @@ chính ..."), DOCX or PDF:
   may carry its content after a colon; some catalogues have only the list; some put each block in a two-column
   table (heading | content).
 
+Real decisions add more (all read by the same parser, whatever the element reader made of them): a province's
+decision that only lists its procedures (answered from the list; the answer says the decision lists no papers);
+tables crawled one cell per line, whose first row also holds the signature and the appendix title and whose
+"rows" may carry the next part's first cells (the header is found anywhere in a row, the list ends where a row
+reads like something else, the spilled cells are read as lines); markdown pipe tables whose second header row
+splits one column (columns re-aligned by what the cells contain); group rows "I", "I.1" for the field and for the
+level ("Thủ tục hành chính cấp xã"); blocks numbered "1.1 … 1.11" or laid out as two-column rows; codes printed
+with their locality suffix ("3.000527.H61", even "2.000815.00 0.00.00.H61"), keyed by the base code; sections
+of amended and abolished procedures (status and the decision's note); internal-process tables (Bước | nội
+dung | trách nhiệm | thời gian), which are not procedures but whose total times become facts of the procedure
+they name. The decision's number, date and issuer come from its header block (`index.docmeta.read_meta`).
+
 `is_catalogue` recognises the genre by content (never by file name); `parse_catalogue` returns a `Catalogue`
 whose `procedures` merge the list-table facts with the block facts (block text wins where both exist; every
 field records the section it came from in `Procedure.sources`).
@@ -110,6 +122,23 @@ class Procedure:
     legal_basis: list[str] = dc_field(default_factory=list)
     sources: dict = dc_field(default_factory=dict)  # field -> section / heading text it came from
     extra: dict = dc_field(default_factory=dict)  # other sections / columns, heading -> text
+    # --- where the record comes from and where it applies
+    origin: str = ""  # "catalogue" (a commune's list) | "decision" (a province's decision) | "national" (CSDLQG)
+    scope: str = ""  # "commune" | "province" | "national" (general rules that apply to every commune) | ""
+    level: str = ""  # who performs it: "commune" | "district" | "province" | "ministry" (comma-joined)
+    issuer: str = ""  # who published the record: "Bộ Tư pháp", "UBND tỉnh Đắk Lắk", "UBND xã Hải Hậu"
+    province: str = ""  # the province / city the record belongs to ("Đắk Lắk"), "" when national
+    promulgation: str = ""  # "Quyết định số 163/QĐ-BTP ngày 16/01/2026 của Bộ Tư pháp" (national records)
+    status: str = ""  # "" | "new" | "amended" | "abolished" (from the decision that lists it)
+    status_note: str = ""  # the decision's own words on the change ("bị bãi bỏ tại Quyết định số …")
+    # --- the national record's finer structure
+    channel_details: list[dict] = dc_field(default_factory=list)  # per submission channel: channel, label,
+    #   time, time_norm, fees [{amount_vnd, text, free, by_province}], description
+    cases: list[dict] = dc_field(default_factory=list)  # [{"name", "code", "time", "time_norm"}]
+    receiving: str = ""  # where the file is handed in (dossierReceivingAddresses / the list's "Địa điểm")
+    keywords: list[str] = dc_field(default_factory=list)  # the record's own keywords and service groups
+    facts: list[dict] = dc_field(default_factory=list)  # [{"label", "text", "source"}] e.g. internal total time
+    listed_only: bool = False  # the decision only lists it (no per-procedure block: no papers, no steps)
 
     @property
     def id(self) -> str:
@@ -131,6 +160,15 @@ class Procedure:
             return "\n".join(self.legal_basis)
         return str(getattr(self, fld, "") or "")
 
+    def citation(self) -> str:
+        """Where the record comes from, as the answer cites it."""
+        if self.origin == "national":
+            cite = "Cơ sở dữ liệu quốc gia về thủ tục hành chính" + (f", mã {self.code}" if self.code else "")
+            return cite + (f" (công bố kèm {self.promulgation})" if self.promulgation else "")
+        if self.origin == "decision" and self.decision and self.issuer and fold(self.issuer) not in fold(self.decision):
+            return f"{self.decision} của {self.issuer}"  # a province's decision says whose it is
+        return self.decision or self.document
+
     def to_row(self) -> dict:
         d = asdict(self)
         d["id"] = self.id
@@ -144,7 +182,7 @@ class Procedure:
         kw = {}
         for f in fields(cls):
             v = row.get(f.name)
-            if f.name in ("fee_exempt", "fee_set_by_province"):
+            if f.type == "bool":
                 v = bool(v)
             elif isinstance(v, str) and f.type in ("list[str]", "list[dict]", "dict"):
                 v = json.loads(v) if v else ([] if f.type.startswith("list") else {})
@@ -165,6 +203,7 @@ class Catalogue:
     has_list: bool = False
     has_blocks: bool = False
     warnings: list[str] = dc_field(default_factory=list)
+    fields: int = 0  # non-empty fields over all procedures (the index report)
 
 
 def _doc_line(d: dict) -> str:
@@ -191,7 +230,7 @@ _HEAD_PHRASES: list[tuple[str, str]] = [
     ("applicants", r"doi tuong thuc hien|doi tuong"),
     ("agency", r"co quan (?:thuc hien|giai quyet|co tham quyen|tiep nhan)|co quan|tham quyen giai quyet"),
     ("result", r"ket qua(?: thuc hien| giai quyet)?"),
-    ("fee", r"phi,? le phi|le phi,? phi|le phi|phi|muc thu(?: phi, le phi)?"),
+    ("fee", r"phi\s*[,/]?\s*le phi|le phi\s*[,/]?\s*phi|le phi|phi|muc thu(?: phi, le phi)?"),
     ("forms", r"ten mau don,?(?: mau)? to khai|mau don,?(?: mau)? to khai|ten mau don|mau don|bieu mau|mau to khai"),
     ("conditions", r"yeu cau,? dieu kien(?: thuc hien)?|yeu cau hoac dieu kien|yeu cau|dieu kien(?: thuc hien)?"),
     ("legal_basis", r"can cu phap ly|co so phap ly|can cu"),
@@ -201,7 +240,7 @@ _SPECIFIC = {"steps", "channels", "documents", "fee"}  # headings a plan does no
 _SUFFIX_OK = re.compile(
     r"^\s*(?:(?:cua|doi voi)?\s*(?:thu tuc|tthc)(?: hanh chinh)?|thuc hien(?: thu tuc(?: hanh chinh)?| tthc)?|"
     r"giai quyet(?: thu tuc(?: hanh chinh)?| tthc)?|hanh chinh|(?:va )?(?:muc thu|so luong|phuong thuc)|"
-    r"(?:va )?le phi|thuc hien thu tuc|ho so)?\s*(?:\(neu co\))?\s*[:.]?\s*$"
+    r"(?:va )?le phi|thuc hien thu tuc|ho so|ban hanh)?\s*(?:\([^()]{0,40}\))?\s*[:.]?\s*$"
 )
 
 
@@ -255,16 +294,27 @@ def match_heading(text: str, bold: bool = False) -> _Head | None:
 
 # --------------------------------------------------------------------------------------------- titles
 
-_CODE_RX = re.compile(r"(?<![\d.])(\d\.\d{6}(?:\.\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2})?)(?![\d])")
+# A procedure code: the national base "2.000815", optionally with the locality suffix as printed
+# ("2.000815.000.00.00.H61", "3.000527.H61", even "2.000815.00 0.00.00.H61" with a stray space). The base code is
+# group 1 and is what records are keyed and asked by.
+_CODE_SUFFIX = r"(?:\s?\.\s?[\d\s.]{0,14}?[A-Z]\d{2}(?![\w]))?"
+_CODE_RX = re.compile(r"(?<![\d.])(\d\.\d{6})" + _CODE_SUFFIX + r"(?![\d])")
 _CODE_PHRASE = re.compile(
     r"[\s,;\-–(\[]*(?:mã\s*(?:số)?\s*(?:TTHC|thủ tục(?: hành chính)?|hồ sơ)?\s*[:.]?\s*|"
     r"Mã\s*(?:số)?\s*(?:TTHC|thủ tục(?: hành chính)?)?\s*[:.]?\s*)?"
-    r"(\d\.\d{6}(?:\.\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2})?)\s*[)\]]?",
+    r"(\d\.\d{6})" + _CODE_SUFFIX + r"\s*[)\]]?",
     re.I,
 )
 _TITLE_START = re.compile(r"^\s*(?:(\d{1,3}(?:\.\d{1,3}){0,2})\s*[.)]?\s+(?=\S)|(?=thủ tục\b)|(?=tên thủ tục))", re.I)
 _GROUP_RX = re.compile(r"^\s*(?:(?:[IVXLC]{1,5}|[A-Z]|\d{1,2})\s*[.)\-–]\s*)?(?:LĨNH VỰC|Lĩnh vực|lĩnh vực)\s*[:\-–]?\s*(.+?)\s*$")
 _PART_RX = re.compile(r"^\s*(?:PHẦN|Phần)\s+([IVX]+|\d+|thứ \w+)\b\.?\s*(.*)$")
+# What follows the blocks: a form's title ("Mẫu số 22. Đăng ký …", bold), another appendix, the internal processes.
+_AFTER_BLOCKS = re.compile(r"^(?:mau so \d+\s*[.:]\s|phu luc\s+(?:[ivx]+|\d+)\s*$|quy trinh noi bo\b)")
+
+
+def _after_blocks(ln: "_Line") -> bool:
+    f = fold(ln.text)
+    return bool(_AFTER_BLOCKS.match(f)) or (ln.bold and bool(re.match(r"^mau so \d+\b", f)) and len(f) < 150)
 _END_RX = re.compile(r"^(?:noi nhan\b|tm\.? (?:uy ban|ubnd)|kt\.? chu tich|chu tich\s*$|(?:tm|kt)\.?\s*chu tich)")
 _PAGE_NO = re.compile(r"^\s*(?:trang\s*)?[-–]?\s*\d{1,3}\s*[-–]?(?:\s*/\s*\d{1,3})?\s*$", re.I)
 _BULLET_START = re.compile(r"^\s*(?:[-+•*–]|\(?\d{1,2}[.)]|\(?[a-zđ][).]|bước\s*\d|b\d\s*[:.)])", re.I)
@@ -304,10 +354,15 @@ class _Line:
     block: int = 0
 
 
-def _flatten(raw: RawDocument, start: int = 0) -> list[_Line]:
+def _flatten(raw: RawDocument, start: int = 0, layouts: dict | None = None) -> list[_Line]:
+    """The document as lines for the block reader. List tables are left out (their rows are read as the list),
+    except the cells a crawl spilled into them from the next part; a table of a crawled text (one cell per line)
+    is read as the lines it is made of, since its "rows" are runs of cells, not a grid."""
     out: list[_Line] = []
     pdfish = raw.kind in ("pdf", "txt", "md")
+    crawled = raw.kind in ("txt", "md")
     kv_width = 0  # width of the last heading | content table, for its continuation on the next page
+    layouts = layouts or {}
     for i, b in enumerate(raw.blocks[start:], start):
         if isinstance(b, Paragraph):
             for part in (b.text or "").split("\n"):
@@ -319,31 +374,77 @@ def _flatten(raw: RawDocument, start: int = 0) -> list[_Line]:
                     continue
                 out.append(_Line(part, b.bold, b.style, block=i))
                 kv_width = 0
+            continue
+        layout = layouts.get(id(b))
+        if layout is not None:
+            kv_width = 0
+            out.extend(_explode(b, i, layout))
+            continue
+        kv = _kv_table(b, continuation=bool(kv_width) and b.rows and len(b.rows[0]) == kv_width)
+        if kv:
+            kv_width = len(b.rows[0])
+            for head, content in _title_rows_first(kv):
+                if head:
+                    hf = fold(head)
+                    if re.match(r"^ten (?:thu tuc|tthc)", hf):
+                        out.append(_Line(f"Thủ tục {content}", True, "", block=i))
+                        continue
+                    if re.match(r"^ma (?:so|tthc|thu tuc|ho so)", hf):
+                        out.append(_Line(f"Mã số: {content}", True, "", block=i))
+                        continue
+                    if re.match(r"^linh vuc", hf):
+                        out.append(_Line(f"Lĩnh vực: {content}", True, "", block=i))
+                        continue
+                    out.append(_Line(head.rstrip(":") + ":", True, "", block=i))
+                pieces = _split_cell_items(content)
+                for piece in pieces:
+                    # items of one cell are whole: mark them so PDF unwrapping does not join them
+                    out.append(_Line(("- " + piece) if len(pieces) > 1 and not _BULLET_START.match(piece)
+                                     else piece, block=i))
+        elif crawled or b.ragged:
+            kv_width = 0
+            out.extend(_explode(b, i, None))
         else:
-            kv = _kv_table(b, continuation=bool(kv_width) and b.rows and len(b.rows[0]) == kv_width)
-            if kv:
-                kv_width = len(b.rows[0])
-                for head, content in _title_rows_first(kv):
-                    if head:
-                        hf = fold(head)
-                        if re.match(r"^ten (?:thu tuc|tthc)", hf):
-                            out.append(_Line(f"Thủ tục {content}", True, "", block=i))
-                            continue
-                        if re.match(r"^ma (?:so|tthc|thu tuc|ho so)", hf):
-                            out.append(_Line(f"Mã số: {content}", True, "", block=i))
-                            continue
-                        if re.match(r"^linh vuc", hf):
-                            out.append(_Line(f"Lĩnh vực: {content}", True, "", block=i))
-                            continue
-                        out.append(_Line(head.rstrip(":") + ":", True, "", block=i))
-                    pieces = _split_cell_items(content)
-                    for piece in pieces:
-                        # items of one cell are whole: mark them so PDF unwrapping does not join them
-                        out.append(_Line(("- " + piece) if len(pieces) > 1 and not _BULLET_START.match(piece)
-                                         else piece, block=i))
-            else:
-                kv_width = 0
-                out.append(_Line("", table=b, block=i))
+            kv_width = 0
+            out.append(_Line("", table=b, block=i))
+    return out
+
+
+_NUM_TITLE = re.compile(r"^\s*\d{1,3}\s*[.)]\s*(?:(?:tên\s+)?thủ tục(?:\s+hành chính)?|TTHC)?\s*:?\s*$", re.I)
+
+
+def _explode(t: Table, block: int, layout: "_ListLayout | None") -> list[_Line]:
+    """A crawled table as lines, one per cell (a cell's own lines kept); list rows of a list table are skipped
+    but what the crawl appended to them (the next part's first cells) is kept."""
+    out: list[_Line] = []
+    bold = t.bold or [[False] * len(r) for r in t.rows]
+    for ri, row in enumerate(t.rows):
+        cells = list(row)
+        flags = list(bold[ri]) if ri < len(bold) else [False] * len(cells)
+        if layout is not None:
+            if ri == layout.header:
+                cells, flags = cells[: layout.prefix], flags[: layout.prefix]  # keep what precedes the header
+            elif layout.header < ri < layout.start:
+                cells, flags = [], []  # the header's second row
+            elif ri >= layout.start and (layout.end is None or ri < layout.end):
+                used = layout.used.get(ri, len(cells))
+                cells, flags = cells[used:], flags[used:]
+        k = 0
+        while k < len(cells):
+            c = cells[k]
+            if not c:
+                k += 1
+                continue
+            if _NUM_TITLE.match(c) and k + 1 < len(cells) and cells[k + 1]:
+                out.append(_Line(f"{c} {cells[k + 1]}", True, block=block))  # "2. Thủ tục" | "<name>"
+                k += 2
+                continue
+            for part in c.split("\n"):
+                part = normalize(part)
+                if part:
+                    out.append(_Line(part, flags[k] if k < len(flags) else False, block=block))
+            k += 1
+        out.append(_Line("", block=block))
     return out
 
 
@@ -610,16 +711,24 @@ _COL_RULES: list[tuple[str, str]] = [
     ("time_limit", r"^(?:thoi han.*|thoi gian.*)$"),
     ("fee", r"^(?:phi.*|le phi.*|muc thu.*)$"),
     ("documents", r"^(?:thanh phan.*|ho so.*|giay to.*)$"),
-    ("channels", r"^(?:cach thuc.*|hinh thuc.*|dia diem.*|noi tiep nhan.*|phuong thuc.*)$"),
+    ("receiving", r"^(?:dia diem.*|noi tiep nhan.*|noi nop.*|dia chi tiep nhan.*)$"),
+    ("channels", r"^(?:cach thuc.*|hinh thuc.*|phuong thuc.*)$"),
     ("applicants", r"^(?:doi tuong.*)$"),
     ("agency", r"^(?:co quan.*|tham quyen.*|don vi (?:thuc hien|giai quyet|tiep nhan).*)$"),
     ("result", r"^(?:ket qua.*)$"),
     ("forms", r"^(?:(?:ten )?mau don.*|bieu mau.*|to khai.*|mau to khai.*)$"),
     ("conditions", r"^(?:dieu kien.*|yeu cau.*)$"),
-    ("legal_basis", r"^(?:can cu.*|co so phap ly.*|van ban quy dinh.*)$"),
+    ("legal_basis", r"^(?:can cu.*|co so phap ly.*|(?:ten )?van ban (?:quy dinh|quy pham phap luat|phap luat).*)$"),
     ("note", r"^(?:ghi chu.*)$"),
 ]
 _PLAN_COLS = re.compile(r"chu tri|phoi hop|nhiem vu|san pham|don vi thuc hien|thoi gian hoan thanh")
+_STT = re.compile(r"^\s*\d{1,3}\s*[.)]?\s*$")
+_GROUP_STT = re.compile(r"^\s*(?:[IVXLC]{1,5}|[A-ZĐ])(?:\s*\.\s*\d{1,2}){0,2}\s*[.)]?\s*$")
+_COUNT_TAIL = re.compile(r"\s*\(\s*\d+\s*(?:tthc|thủ tục|TTHC|Thủ tục)[^)]*\)\s*$")
+_LEVEL_GROUP = re.compile(r"\b(?:cap (tinh|xa|huyen|trung uong|bo)|ap dung chung)\b")
+# A row that ends the list in a crawled (ragged) table: the next appendix or part heading.
+_AFTER_LIST = re.compile(r"^(?:phu luc|phan (?:[ivx]+|\d+|thu)\b|quy trinh|noi dung cu the|trach nhiem thuc hien"
+                         r"|thu tu cong viec|buoc \d)")
 
 
 def _col_role(header: str) -> str | None:
@@ -655,6 +764,21 @@ def header_roles(row: list[str]) -> list[str | None] | None:
     return out
 
 
+def find_header(row: list[str]) -> tuple[int, list[str | None]] | None:
+    """(first column, roles) of a list header in `row`, also when the header is the tail of the row (a crawled
+    table whose first row also holds the signature block and the appendix title)."""
+    cells = list(row)
+    while cells and not cells[-1]:
+        cells.pop()
+    for s in range(0, max(1, len(cells) - 1)):
+        if _col_role(cells[s]) not in ("stt", "code", "name"):
+            continue
+        roles = header_roles(cells[s:])
+        if roles:
+            return s, roles
+    return None
+
+
 def _is_number_row(row: list[str]) -> bool:
     cells = [c for c in row if c]
     return bool(cells) and all(re.fullmatch(r"\(?\d{1,2}\)?|[A-Z]|\(\w\)", c) for c in cells)
@@ -665,51 +789,185 @@ class _ListRow:
     values: dict
     group: str
     row_text: str
+    level: str = ""  # from a level group row ("Thủ tục hành chính cấp xã")
+    status: str = ""  # new | amended | abolished, from the heading of the table's section
 
 
-def parse_list_tables(tables: list[Table]) -> list[_ListRow]:
-    """Rows of the Phần I list (possibly split across several tables / pages)."""
+@dataclass
+class _ListLayout:
+    """How one table was read as a list: rows before `start` and after `end` are not list rows; `used` gives,
+    per list row, how many leading cells belong to the list (the rest spilled over from the next part)."""
+    header: int = -1
+    start: int = 0
+    end: int | None = None
+    prefix: int = 0  # cells of the header row before the header (signature, appendix title)
+    used: dict = dc_field(default_factory=dict)
+
+
+_CONTENT = {
+    "stt": lambda f: 1.0 if _STT.match(f) or _GROUP_STT.match(f.upper()) else 0.0,
+    "code": lambda f: 1.0 if _CODE_RX.search(f) or "khong co ma" in f else 0.0,
+    "name": lambda f: 1.0 if re.match(r"^(?:thu tuc|cap|dang ky|chung thuc|xac nhan)", f) else (0.6 if len(f) > 15 else 0.1),
+    "time_limit": lambda f: 1.0 if re.search(r"\bngay\b|\bgio\b|\bthang\b", f) else (0.5 if re.fullmatch(r"[\d,.]{1,4}", f) else 0.0),
+    "fee": lambda f: 1.0 if re.search(r"\bdong\b|\d{1,3}\.\d{3}|^khong\b|\bmien\b|\bvnd\b", f) else 0.0,
+    "legal_basis": lambda f: 1.0 if re.search(r"\bluat\b|nghi dinh|thong tu|quyet dinh|nghi quyet|\d+/\d{4}/", f) else 0.0,
+    "receiving": lambda f: 1.0 if re.search(r"bo phan|trung tam|ubnd|uy ban|mot cua|\bso\b|\bphong\b|cong an|tru so", f) else 0.0,
+    "channels": lambda f: 1.0 if re.search(r"truc tiep|truc tuyen|buu chinh|dich vu cong|qua mang", f) else 0.0,
+    "agency": lambda f: 1.0 if re.search(r"\bso\b|ubnd|uy ban|\bphong\b|cong an|chi cuc|\bbo\b|ban chi huy", f) else 0.0,
+    "field": lambda f: 0.6 if 0 < len(f) < 80 else 0.0,
+}
+
+
+def _align(roles: list[str | None], rows: list[list[str]]) -> dict[int, int]:
+    """Header position -> data column. Positional unless the cells' content clearly says the data columns are
+    shifted (a two-row header whose second row splits one column in two, as markdown crawls print them)."""
+    width = max((len(r) for r in rows), default=0)
+    named = [(i, r) for i, r in enumerate(roles) if r]
+    ident = {i: i for i, _ in named}
+    if not rows or not named:
+        return ident
+
+    def score(role: str, j: int) -> float:
+        fn = _CONTENT.get(role, lambda f: 0.3 if f else 0.0)
+        vals = [fold(r[j]) if j < len(r) else "" for r in rows]
+        filled = [v for v in vals if v]
+        return sum(fn(v) for v in filled) / max(len(vals), 1)
+
+    # dynamic programme: named roles in order onto increasing columns, maximising content agreement
+    n = len(named)
+    neg = float("-inf")
+    best = [[neg] * width for _ in range(n)]
+    back = [[-1] * width for _ in range(n)]
+    for k, (i, role) in enumerate(named):
+        for j in range(width):
+            s = score(role, j) - 0.05 * abs(j - i)
+            if k == 0:
+                best[k][j] = s
+                continue
+            prev = max(range(j), key=lambda jj: best[k - 1][jj], default=None) if j else None
+            if prev is not None and best[k - 1][prev] > neg:
+                best[k][j] = best[k - 1][prev] + s
+                back[k][j] = prev
+    if not n:
+        return ident
+    j = max(range(width), key=lambda jj: best[n - 1][jj])
+    mapping: dict[int, int] = {}
+    for k in range(n - 1, -1, -1):
+        mapping[named[k][0]] = j
+        j = back[k][j]
+    ident_score = sum(score(r, i) for i, r in named if i < width)
+    dp_score = sum(score(named[k][1], mapping[named[k][0]]) for k in range(n))
+    return mapping if dp_score > ident_score + 0.5 else ident
+
+
+def _looks_group(text: str) -> bool:
+    """'LĨNH VỰC HỘ TỊCH', 'THỦ TỤC HÀNH CHÍNH CẤP XÃ (04 TTHC)', 'I. Lĩnh vực …' — not 'Trình tự thực hiện'."""
+    f = fold(text)
+    letters = [c for c in text if c.isalpha()]
+    upper = bool(letters) and sum(c.isupper() for c in letters) > 0.7 * len(letters)
+    return bool(re.match(r"^(?:(?:[ivx]+|[a-z])\s*[.)]\s*)?(?:linh vuc|thu tuc hanh chinh|tthc|nhom)\b", f)
+                or _COUNT_TAIL.search(text) or (upper and not match_heading(text, True)))
+
+
+def _group_text(text: str) -> str:
+    g = re.sub(r"^\s*(?:[IVXLC]{1,5}|[A-ZĐ]|\d{1,2})(?:\s*\.\s*\d{1,2}){0,2}\s*[.)\-–]?\s+", "", text)
+    g = re.sub(r"^(?:lĩnh vực|LĨNH VỰC|Lĩnh vực)\s*:?\s*", "", g).strip()
+    return _COUNT_TAIL.sub("", g).strip(" .:")
+
+
+def _level_of(text: str) -> str:
+    m = _LEVEL_GROUP.search(fold(text))
+    if not m:
+        return ""
+    return {"tinh": "province", "xa": "commune", "huyen": "district", "trung uong": "ministry", "bo": "ministry"}.get(
+        m.group(1) or "", "")
+
+
+def section_status(text: str) -> str:
+    """new | amended | abolished from a section heading ("B. DANH MỤC THỦ TỤC HÀNH CHÍNH BỊ BÃI BỎ")."""
+    f = fold(text)
+    kinds = [k for k, rx in (("abolished", r"bai bo|bi huy bo|het hieu luc"),
+                             ("amended", r"sua doi|bo sung|thay the|dieu chinh"),
+                             ("new", r"moi ban hanh|ban hanh moi|\bmoi\b")) if re.search(rx, f)]
+    if kinds == ["amended", "new"]:
+        return "amended"
+    return kinds[0] if len(kinds) == 1 else ""
+
+
+def parse_list_tables(tables: list[Table], statuses: list[str] | None = None,
+                      layouts: dict | None = None) -> list[_ListRow]:
+    """Rows of the Phần I list (possibly split across several tables / pages). `statuses` gives each table's
+    section status; `layouts` (id(table) -> _ListLayout) is filled for the line reader."""
     out: list[_ListRow] = []
     roles: list[str | None] | None = None
+    colmap: dict[int, int] = {}
     width = 0
     group = ""
-    for t in tables:
+    level = ""
+    for ti, t in enumerate(tables):
         rows = t.rows
         merged = t.merged or [[False] * len(r) for r in rows]
         start = 0
+        layout = _ListLayout()
         for i, r in enumerate(rows[:3]):
-            hr = header_roles(r)
-            if hr:
-                roles, width, start = hr, len(r), i + 1
+            hd = find_header(r)
+            if hd:
+                prefix, roles = hd
+                width, start = len(roles), i + 1
+                layout.prefix, layout.header = prefix, i
+                level = ""
                 # a second header row (sub-columns) merges into the first
                 if start < len(rows) and not any(_CODE_RX.search(c) for c in rows[start]) and \
-                        not re.fullmatch(r"\d{1,3}", (rows[start][0] or "").strip()) and \
-                        sum(1 for c in rows[start] if _col_role(c)) >= 1 and not _is_number_row(rows[start]):
+                        not _STT.match(rows[start][0] or "") and not _GROUP_STT.match(rows[start][0] or "") and \
+                        (sum(1 for c in rows[start] if _col_role(c)) >= 1 or
+                         (t.ragged or len(rows[start]) > width) and 0 < sum(1 for c in rows[start] if c) <= 3
+                         and all(len(c) < 40 for c in rows[start])) and not _is_number_row(rows[start]):
                     start += 1
                 break
-        if roles is None or (start == 0 and len(rows[0]) != width):
+        if roles is None or (start == 0 and len(rows[0]) != width and not t.ragged):
             continue
+        layout.start = start
+        data = [r for r in rows[start:] if r and (_STT.match(r[0] or "") or any(_CODE_RX.search(c) for c in r[:3]))]
+        colmap = _align(roles, data) if start else (colmap or {i: i for i, r in enumerate(roles) if r})
+        last_col = max(colmap.values(), default=0)
+        status = statuses[ti] if statuses and ti < len(statuses) else ""
         for ri in range(start, len(rows)):
             r = rows[ri]
             m = merged[ri] if ri < len(merged) else [False] * len(r)
-            if not any(r) or _is_number_row(r) or header_roles(r):
+            if not any(r) or _is_number_row(r) or find_header(r):
+                layout.used[ri] = len(r)
                 continue
-            distinct = [c for c in _dedupe_row(r) if c]
-            vals = {roles[j]: r[j] for j in range(min(len(r), len(roles))) if roles[j]}
+            head = r[: last_col + 1]
+            distinct = [c for c in _dedupe_row(head) if c]
+            vals = {roles[i]: head[j] for i, j in colmap.items() if j < len(head)}
             name = vals.get("name", "")
-            stt = vals.get("stt", "")
-            code = _CODE_RX.search(vals.get("code", "") or "")
-            # group row: one distinct value, or a Roman/letter STT with no code and a "lĩnh vực" name
-            if (len(distinct) == 1 and not code and not re.fullmatch(r"\d{1,3}\.?", stt)) or \
-                    (re.fullmatch(r"[IVXLC]{1,5}\.?|[A-Z]\.?", stt or "") and not code):
-                g = distinct[-1] if distinct else ""
-                g = re.sub(r"^\s*(?:[IVXLC]{1,5}|[A-Z]|\d{1,2})\s*[.)\-–]\s*", "", g)
-                g = re.sub(r"^(?:lĩnh vực|LĨNH VỰC|Lĩnh vực)\s*:?\s*", "", g).strip()
-                if g and len(g) < 120:
+            stt = vals.get("stt", "") or (head[0] if head else "")
+            code = _CODE_RX.search(vals.get("code", "") or "") or _CODE_RX.search(name or "")
+            first = fold(distinct[0]) if distinct else ""
+            if t.ragged and _AFTER_LIST.match(first) and not code:
+                layout.end = ri  # the crawl put the next part in the same table
+                break
+            # group row: one distinct value, or a Roman/letter STT ("I", "I.1", "B") with no code; in a crawled table
+            # a lone cell is a group only when it reads like one (else the next part has started in the table)
+            lone = len(distinct) == 1 and not code and not _STT.match(stt)
+            if lone and t.ragged and not _looks_group(distinct[0]):
+                layout.end = ri
+                break
+            if lone or (_GROUP_STT.match(stt or "") and not code):
+                g = _group_text(distinct[-1] if distinct else "")
+                lv = _level_of(g)
+                if lv or re.search(r"\bap dung chung\b", fold(g)):
+                    level = lv
+                elif g and len(g) < 120:
                     group = _cap(g)
+                layout.used[ri] = len(r)
                 continue
+            if t.ragged and not _STT.match(stt) and not code:
+                layout.end = ri  # a crawled table does not continue rows: something else starts here
+                break
             continuation = (not stt and not code and out) or (m and roles and any(
-                m[j] for j in range(min(len(m), len(roles))) if roles[j] in ("stt", "code", "name")) and out)
+                m[j] for i, j in colmap.items() if j < len(m) and roles[i] in ("stt", "code", "name")) and out)
+            layout.used[ri] = last_col + 1
             if continuation:
                 prev = out[-1].values
                 for k, v in vals.items():
@@ -719,9 +977,11 @@ def parse_list_tables(tables: list[Table]) -> list[_ListRow]:
                         prev[k] = (prev.get(k, "") + (" " if t.merged else "\n") + v).strip()
                 out[-1].row_text += " | " + " | ".join(x for x in distinct)
                 continue
-            if not name:
+            if not name or not re.search(r"[^\W\d_]{2,}", name):
                 continue
-            out.append(_ListRow(vals, group, " | ".join(x for x in distinct)))
+            out.append(_ListRow(vals, group, " | ".join(x for x in distinct), level, status))
+        if layouts is not None:
+            layouts[id(t)] = layout
     return out
 
 
@@ -804,20 +1064,32 @@ def _paragraph_texts(raw: RawDocument) -> list[str]:
     return [b.text for b in raw.blocks if isinstance(b, Paragraph) and b.text]
 
 
-def _list_tables(raw: RawDocument) -> list[Table]:
-    """Tables that are (or continue) a Phần I list."""
+def _list_tables(raw: RawDocument) -> tuple[list[Table], list[str]]:
+    """Tables that are (or continue) a Phần I list, and each one's section status (new / amended / abolished)
+    read from the nearest heading before it (or from the heading the crawl put in the header row)."""
     out: list[Table] = []
+    statuses: list[str] = []
     width = None
+    last_heading: list[str] = []
     for b in raw.blocks:
+        if isinstance(b, Paragraph):
+            if b.text.strip():
+                last_heading = (last_heading + [b.text])[-4:]
+            continue
         if not isinstance(b, Table) or not b.rows:
             continue
-        has_header = any(header_roles(r) for r in b.rows[:3])
-        if has_header:
+        hd = next((find_header(r) for r in b.rows[:3] if find_header(r)), None)
+        if hd:
             out.append(b)
             width = len(b.rows[0])
-        elif width is not None and len(b.rows[0]) == width and not _kv_table(b):
+            texts = last_heading + [c for c in b.rows[0][: hd[0]] if c]
+            status = next((section_status(t) for t in reversed(texts) if section_status(t)), "")
+            statuses.append(status)
+        elif width is not None and len(b.rows[0]) == width and not _kv_table(b) and not b.ragged:
             out.append(b)  # page continuation without a repeated header
-    return out
+            statuses.append(statuses[-1] if statuses else "")
+        last_heading = []
+    return out, statuses
 
 
 def _heading_fields(raw: RawDocument) -> dict[str, int]:
@@ -837,9 +1109,9 @@ def _heading_fields(raw: RawDocument) -> dict[str, int]:
 
 def is_catalogue(raw: RawDocument) -> bool:
     """True when the document is a catalogue of procedures (list table and/or per-procedure blocks)."""
-    tables = _list_tables(raw)
+    tables, statuses = _list_tables(raw)
     if tables:
-        rows = parse_list_tables(tables)
+        rows = parse_list_tables(tables, statuses)
         coded = sum(1 for r in rows if _CODE_RX.search(r.values.get("code", "") or ""))
         informative = {k for r in rows for k, v in r.values.items() if v and k in (
             "code", "time_limit", "fee", "documents", "legal_basis", "steps", "channels")}
@@ -949,6 +1221,8 @@ def parse_blocks(lines: list[_Line], known_names: list[str], wrapped: bool) -> l
         tabs: list[Table] = []
         for xi in range(a, b):
             x = lines[xi]
+            if x.text and _after_blocks(x):
+                break  # a form, another appendix or the internal processes start: not this section's text
             if x.table is not None:
                 tabs.append(x.table)
                 for r in x.table.rows:
@@ -997,7 +1271,7 @@ def parse_blocks(lines: list[_Line], known_names: list[str], wrapped: bool) -> l
         stop = len(lines)
         for k in range(pending[0] + 1, len(lines)):
             t = lines[k].text
-            if t and (_END_RX.match(fold(t)) or _PART_RX.match(t)):
+            if t and (_END_RX.match(fold(t)) or _PART_RX.match(t) or _after_blocks(lines[k])):
                 stop = k
                 break
         body, tabs = content(pending[0] + 1, stop)
@@ -1064,7 +1338,7 @@ def _apply(p: Procedure, fld: str, items: list[str], source: str, legal_text: st
     elif fld == "time_limit":
         p.time_limit = text
     elif fld == "fee":
-        p.fee = text
+        p.fee = re.sub(r"(\d)(đồng|Đồng|đ\b)", r"\1 \2", text)  # "2.000đồng" as printed by some crawls
     elif fld == "forms":
         p.forms = items
     elif fld == "legal_basis":
@@ -1103,36 +1377,118 @@ def _finish(p: Procedure) -> None:
             p.channels = ch
 
 
+_JUNK_NAME = re.compile(r"^(?:phan\s+(?:[ivx]+|\d+)\b|phu luc|quy trinh|trach nhiem|noi dung cong viec|mau so|kinh gui"
+                        r"|don vi tinh|thu tu cong viec|ghi chu|noi nhan|danh muc thu tuc|cong hoa xa hoi)")
+
+
+def _valid_name(name: str) -> bool:
+    """A procedure name: words, not a stray cell ("|"), a part heading or a form's text."""
+    f = fold(name)
+    return len(re.findall(r"[a-z]{2,}", f)) >= 2 and not _JUNK_NAME.match(f) and len(name) <= 600
+
+
+def _decision_of(meta, texts: list[str]) -> str:
+    if meta.doc_type == "quyết định" and meta.number and re.search(r"QĐ|QD", meta.number):
+        if meta.date:
+            y, m, d = (int(x) for x in meta.date.split("-"))
+            return f"Quyết định số {meta.number} ngày {d}/{m}/{y}"
+        return f"Quyết định số {meta.number}"
+    return detect_decision([t for t in texts if not fold(t).startswith(("can cu", "theo de nghi"))])
+
+
+_TOTAL_RX = re.compile(r"^(?:tong thoi gian|thoi gian giai quyet(?: tthc| thu tuc hanh chinh)?\b)")
+_DURATION_RX = re.compile(r"(\d+(?:[.,]\d+)?|\d+/\d+)\s*(?:\(\s*[^)]*\)\s*)?(ngay lam viec|ngay|gio lam viec|gio|thang)\b")
+_PROCESS_TITLE = re.compile(r"^\s*(?:\d{1,3}\s*[.)]\s*)?(?:quy trinh|thu tuc)\b")
+
+
+def process_facts(lines: list[_Line]) -> list[tuple[str, str, str, str]]:
+    """Totals of the internal-process tables ("Tổng thời gian giải quyết TTHC | 08 ngày làm việc") and the
+    "Thời gian giải quyết TTHC: 10 ngày" lines under a process title, as (code, title, label, value)."""
+    out: list[tuple[str, str, str, str]] = []
+    code, title, sub = "", "", ""
+    texts = [ln.text for ln in lines]
+    for i, t in enumerate(texts):
+        if not t:
+            continue
+        f = fold(t)
+        cm = _CODE_RX.search(t)
+        if _PROCESS_TITLE.match(f) and not cm and (re.search(r"\btai cap\b|^quy trinh giai quyet (?:o|tai)", f)
+                                                  or _DURATION_RX.search(f) and len(t) < 120):
+            sub = t.strip(" :")  # a part of the process ("Quy trình giải quyết tại cấp xã (03 ngày làm việc)")
+            dm = re.search(r"\(([^()]*\d[^()]*)\)\s*$", t)
+            if title and dm and _DURATION_RX.search(fold(dm.group(1))):
+                out.append((code, title, t[: dm.start()].strip(), dm.group(1).strip()))
+            continue
+        if _PROCESS_TITLE.match(f) and (cm or (len(t) > 40 and re.search(r"thu tuc|tthc", f))):
+            code, title, sub = (cm.group(1) if cm else ""), t, ""
+            continue
+        if re.match(r"^(?:[a-zđ]\)|[ivx]+\s|[ivx]+\.)\s*", f) and re.search(r"truong hop|cap (?:xa|tinh|huyen)|quy trinh", f):
+            sub = t.strip(" :")
+            continue
+        if not title or not _TOTAL_RX.match(f.lstrip("-+ ")):
+            continue
+        label, _, inline = t.lstrip("-+ ").partition(":")
+        value = inline.strip()
+        if not _DURATION_RX.search(fold(value)):
+            nxt = next((x for x in texts[i + 1: i + 3] if x), "")
+            value = nxt if _DURATION_RX.match(fold(nxt).strip()) else ""
+        if value:
+            lab = label.strip() + (f" ({sub})" if sub else "")
+            out.append((code, title, lab, value.rstrip(" .;")))
+    return out
+
+
 def parse_catalogue(raw: RawDocument, locality: str | None = None) -> Catalogue:
-    """Parse a catalogue (DOCX/PDF decision appendix, or a CSV/XLSX hand-kept list) into procedures."""
+    """Parse a catalogue (DOCX/PDF/text decision appendix, or a CSV/XLSX hand-kept list) into procedures."""
+    from .docmeta import read_meta
+
     texts = _paragraph_texts(raw)
     name = raw.path.name
     cat = Catalogue(document=name, doc_id=raw.sha)
     cat.title = detect_title(texts)
-    cat.decision = detect_decision(texts)
-    cat.locality = locality or detect_locality(texts + [c for b in raw.blocks if isinstance(b, Table)
-                                                        for r in b.rows[:0] for c in r])
+    meta = read_meta(raw.blocks) if raw.kind not in ("csv", "xlsx") else None
+    cat.decision = _decision_of(meta, texts) if meta else detect_decision(texts)
+    scope, province, issuer = "", "", ""
+    if locality:
+        cat.locality = locality
+    elif meta and meta.place and (meta.level == "commune" or (meta.doc_type == "quyết định"
+                                                               and meta.issuer_source == "header")):
+        cat.locality = meta.place
+    else:
+        cat.locality = detect_locality(texts)
+    if meta and meta.place and fold(cat.locality) == fold(meta.place):
+        issuer = meta.issuer
+        scope = {"commune": "commune", "district": "district"}.get(meta.level, "province")
+        province = meta.place_name if scope == "province" else ""
+    elif cat.locality:
+        scope = "commune" if re.match(r"(?i)(xã|phường|thị trấn|đặc khu)\b", cat.locality) else ""
+    origin = "catalogue" if raw.kind in ("csv", "xlsx") or scope == "commune" else "decision"
 
     # --- Phần I list
-    list_tables = _list_tables(raw)
-    rows = parse_list_tables(list_tables) if list_tables else []
+    list_tables, statuses = _list_tables(raw)
+    layouts: dict = {}
+    rows = parse_list_tables(list_tables, statuses, layouts) if list_tables else []
     cat.has_list = bool(rows)
     list_label = "Phần I. Danh mục thủ tục hành chính"
     for b in raw.blocks:
-        if isinstance(b, Paragraph) and _PART_RX.match(b.text or "") and "danh muc" in fold(b.text):
-            list_label = normalize(b.text)
+        if isinstance(b, Paragraph) and (_PART_RX.match(b.text or "") or fold(b.text).startswith("phu luc")) \
+                and "danh muc" in fold(b.text):
+            list_label = re.split(r"\s*\(", normalize(b.text))[0][:160]
             break
     by_key: dict[str, Procedure] = {}
     procs: list[Procedure] = []
     for r in rows:
         v = r.values
         code_m = _CODE_RX.search(v.get("code", "") or "")
-        code = code_m.group(1) if code_m else normalize(v.get("code", ""))
+        code = code_m.group(1) if code_m else ""
         _, pname, tcode = split_title(v.get("name", ""))
         code = code or tcode
+        if not _valid_name(pname):
+            continue
         p = Procedure(code=code, name=pname, locality=normalize(v.get("locality", "")) or cat.locality,
                       field=normalize(v.get("field", "")) or r.group, decision=normalize(v.get("decision", "")) or cat.decision,
-                      document=name, doc_id=raw.sha, number=normalize(v.get("stt", "")))
+                      document=name, doc_id=raw.sha, number=normalize(v.get("stt", "")), origin=origin, scope=scope,
+                      level=r.level, issuer=issuer, province=province, status=r.status)
         src = f"{list_label}, STT {p.number}" if p.number else list_label
         p.sources["name"] = src
         if code:
@@ -1142,13 +1498,20 @@ def parse_catalogue(raw: RawDocument, locality: str | None = None) -> Catalogue:
                 cell_items = _split_cell_items(v[fld]) if fld in ("steps", "documents", "forms", "legal_basis") \
                     else [normalize(v[fld])]
                 _apply(p, fld, cell_items, f"{src}, cột {FIELD_LABELS[fld]}")
-        for k in ("note",):
-            if v.get(k):
-                p.extra["Ghi chú"] = normalize(v[k])
+        if v.get("receiving"):
+            p.receiving = normalize(v["receiving"])
+            p.sources["receiving"] = f"{src}, cột Địa điểm thực hiện"
+            if not p.channels:
+                p.channels = parse_channels(p.receiving)
+        if v.get("note"):
+            p.extra["Ghi chú"] = normalize(v["note"])
+            if p.status == "abolished" or re.search(r"bai bo", fold(v["note"])):
+                p.status = p.status or "abolished"
+                p.status_note = normalize(v["note"])
         procs.append(p)
         if code:
-            by_key[code] = p
-        by_key["n:" + _name_key(pname)] = p
+            by_key.setdefault(code, p)
+        by_key.setdefault("n:" + _name_key(pname), p)
 
     # --- Phần II blocks
     start = 0
@@ -1160,19 +1523,25 @@ def parse_catalogue(raw: RawDocument, locality: str | None = None) -> Catalogue:
     if start and isinstance(raw.blocks[start], Paragraph):
         part2_label = re.split(r"\.\s", normalize(raw.blocks[start].text), maxsplit=1)[0].strip() or "Phần II"
         part2_label = re.sub(r"\s+", " ", part2_label).rstrip(".")
-    lines = _flatten(raw, start)
+    lines = _flatten(raw, start, layouts)
     wrapped = raw.kind in ("pdf", "txt", "md")
-    blocks = parse_blocks(lines, [p.name for p in procs], wrapped)
+    blocks = [b for b in parse_blocks(lines, [p.name for p in procs if p.status != "abolished"], wrapped)
+              if _valid_name(b.name) or b.code]
     cat.has_blocks = bool(blocks)
+    with_block: set[int] = set()
     for blk in blocks:
         key = blk.code if blk.code in by_key else "n:" + _name_key(blk.name)
         p = by_key.get(key)
         if p is None:
-            p = _fuzzy_find(procs, blk.name)
+            p = _fuzzy_find([x for x in procs if x.status != "abolished"], blk.name)
+        if p is None and cat.has_list and not blk.code and len({h.field for h, _, _ in blk.sections}) < 4:
+            continue  # not in the list, no code, a heading or two: a form's or a process table's text, not a procedure
         if p is None:
             p = Procedure(code=blk.code, name=blk.name, locality=cat.locality, field=blk.group, decision=cat.decision,
-                          document=name, doc_id=raw.sha, number=blk.number)
+                          document=name, doc_id=raw.sha, number=blk.number, origin=origin, scope=scope,
+                          issuer=issuer, province=province)
             procs.append(p)
+        with_block.add(id(p))
         if blk.code and not p.code:
             p.code = blk.code
         if blk.group and not p.field:
@@ -1196,7 +1565,18 @@ def parse_catalogue(raw: RawDocument, locality: str | None = None) -> Catalogue:
                         if ch[key] and (not p.text_of(fld) or "cột" in p.sources.get(fld, "")):
                             _apply_block(p, fld, ch[key], src + " (bảng)")
             _apply_block(p, h.field, unwrapped, src)
+    # --- internal processes: their total times are facts of the procedure they name
+    for code, title, label, value in process_facts(_flatten(raw, 0, layouts)):
+        target = by_key.get(code) if code else None
+        if target is None:
+            _, tname, _ = split_title(re.sub(r"(?i)^\s*(?:\d{1,3}\s*[.)]\s*)?quy trình[^:“\"]*[:“\"]\s*", "", title))
+            target = by_key.get("n:" + _name_key(tname.strip("“”\" "))) or _fuzzy_find(procs, tname.strip("“”\" "))
+        if target is not None:
+            fact = {"label": label, "text": value, "source": f"Quy trình nội bộ > {_short_title(title)}"}
+            if fact not in target.facts:
+                target.facts.append(fact)
     for p in procs:
+        p.listed_only = cat.has_list and id(p) not in with_block and not (p.documents or p.steps)
         _finish(p)
     # one procedure per id (a list row repeated across pages)
     seen: dict[str, Procedure] = {}
@@ -1204,9 +1584,24 @@ def parse_catalogue(raw: RawDocument, locality: str | None = None) -> Catalogue:
         if p.id not in seen:
             seen[p.id] = p
     cat.procedures = list(seen.values())
+    cat.fields = count_fields(cat.procedures)
     if not cat.locality:
-        cat.warnings.append("không xác định được địa phương (xã/phường) của danh mục")
+        cat.warnings.append("không xác định được địa phương hay cơ quan ban hành của danh mục")
+    if cat.procedures and cat.has_list and not cat.has_blocks:
+        cat.warnings.append("quyết định chỉ có danh mục (không có nội dung cụ thể từng thủ tục): không có thành "
+                            "phần hồ sơ, trình tự")
     return cat
+
+
+def _short_title(title: str) -> str:
+    t = re.sub(r"\s+", " ", title).strip(" *")
+    return t if len(t) <= 120 else t[:120].rsplit(" ", 1)[0] + "…"
+
+
+def count_fields(procedures: list[Procedure]) -> int:
+    """Fields yielded: every non-empty field of every procedure (the index report's "fields")."""
+    return (sum(1 for p in procedures for f in FIELDS if p.text_of(f)) + sum(1 for p in procedures if p.receiving)
+            + sum(1 for p in procedures if p.facts))
 
 
 def _documents_from_tables(tabs: list[Table], items: list[str]) -> list[str]:

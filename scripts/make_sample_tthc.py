@@ -1,9 +1,8 @@
-"""Generate corpus/tthc/tthc-mau-xa-hai-hau.docx: a SAMPLE catalogue of commune procedures (TTHC).
+"""Generate tests/fixtures/tthc-mau-xa-hai-hau.docx: a SAMPLE catalogue of commune procedures (TTHC).
 
 It follows the published layout (appendix of a decision: Phần I list table with field group rows, Phần II one
-block per procedure under the official lettered headings) so the bot has a catalogue for a bundled locality.
-It is a sample: the commune replaces it with its own decision (drop the official DOCX/PDF into corpus/ and
-delete this file). Facts are the national rules as published (Luật Hộ tịch 2014, Nghị định 123/2015/NĐ-CP,
+block per procedure under the official lettered headings). It is a test fixture of the decision layout only:
+the bundled corpus answers citizens from real records of the national procedure database (corpus/tthc/*.json). Facts are the national rules as published (Luật Hộ tịch 2014, Nghị định 123/2015/NĐ-CP,
 Nghị định 23/2015/NĐ-CP, Thông tư 04/2020/TT-BTP, Thông tư 85/2019/TT-BTC, Thông tư 226/2016/TT-BTC, Thông tư
 281/2016/TT-BTC) and the procedure codes of the national TTHC database. Civil-status fees that the provincial
 council sets are written as such, without inventing an amount.
@@ -18,7 +17,7 @@ import docx
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt
 
-OUT = Path(__file__).resolve().parent.parent / "corpus" / "tthc" / "tthc-mau-xa-hai-hau.docx"
+OUT = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "tthc-mau-xa-hai-hau.docx"
 XA = "xã Hải Hậu"
 UBND = "Ủy ban nhân dân xã Hải Hậu"
 ONE_STOP = "Trung tâm Phục vụ hành chính công xã Hải Hậu (Bộ phận Một cửa)"
