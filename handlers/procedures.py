@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 import time
 from dataclasses import dataclass, field
 
@@ -91,15 +92,38 @@ def _bigrams(toks: list[str]) -> list[str]:
     return [f"{a}_{b}" for a, b in zip(toks, toks[1:])]
 
 
-def _phrase_rx(phrase: str) -> re.Pattern:
-    toks = _tokens(phrase)
-    return re.compile(r"(?<![a-z0-9])" + r"\s+".join(re.escape(t) for t in toks) + r"(?![a-z0-9])")
+class _Phrase:
+    """A phrase pattern that skips the regex when its first word is not even a substring of the text (most cue
+    and synonym phrases are absent from most questions: this keeps the analysis well under a millisecond)."""
+
+    __slots__ = ("first", "rx")
+
+    def __init__(self, toks: list[str]):
+        self.first = toks[0] if toks else ""
+        self.rx = re.compile(r"(?<![a-z0-9])" + r"\s+".join(re.escape(t) for t in toks) + r"(?![a-z0-9])")
+
+    def search(self, text: str):
+        return self.rx.search(text) if self.first in text else None
+
+    def sub(self, repl, text: str) -> str:
+        return self.rx.sub(repl, text) if self.first in text else text
+
+
+def _phrase_rx(phrase: str) -> _Phrase:
+    return _Phrase(_tokens(phrase))
 
 
 def _canon_text(folded: str) -> str:
     return " ".join(_tokens(folded))
 
 
+@lru_cache(maxsize=1)
+def _cue_tokens() -> frozenset[str]:
+    """Every word of the field cues (computed once, not per question and word)."""
+    return frozenset(c for cs in FIELD_CUES.values() for c in _tokens(" ".join(cs)))
+
+
+@lru_cache(maxsize=65536)
 def place_key(name: str) -> str:
     """'thành phố Hải Phòng' / 'TP Hải Phòng' / 'Hải Phòng' -> 'hai phong'; 'xã Hải Hậu' -> 'hai hau'."""
     f = fold(name or "")
@@ -350,7 +374,7 @@ class ProcedureAnswerer:
         # words the rewriting produced count too: a folk name whose official words no record uses is a procedure
         # the catalogue lacks ("tạm trú" when no record is about it)
         unknown += [t for t in content if t not in self._vocab and t in self._known and t not in _FILLER
-                    and t not in {c for cs in FIELD_CUES.values() for c in _tokens(" ".join(cs))}]
+                    and t not in _cue_tokens()]
         return Query(question=q, folded=rewritten, fields=fields, content=content, locality=loc, code=code,
                      procedural=procedural, plan_like=plan_like, rule=rule, unknown=unknown, channel=channel,
                      place=place if not found_loc else "", foreign=foreign)

@@ -20,7 +20,7 @@ from index.textnorm import fold, normalize
 from index.units import unit_key
 
 from . import render
-from .query import PROC_ASKS, Analyzer, Period, Query, detect_period
+from .query import LIST_ASK, PROC_ASKS, Analyzer, Period, Query, detect_period
 from .router import Candidate, Scorer, base_features
 from .scopes import Gazetteer, Scope, strip_type
 from .types import Answer, Choice
@@ -153,7 +153,7 @@ class Answerer:
         for rank, h in enumerate(chits):
             c = self.index.chunks[h.index]
             f = base_features(q, "passage")
-            has_num = bool(re.search(r"\d", c.text))
+            has_num = bool(_DIGIT.search(c.text))
             ok = _passage_field_ok(q, c.text)
             f.update(cov=h.coverage, cov_sq=h.coverage ** 2, lex_rel=h.score / best, top1=float(rank == 0),
                      doc_named=float(c.doc_id in q.doc_ids), scoped=float(q.scope is not None and q.scope.how != "chat"),
@@ -447,6 +447,7 @@ def _intent(q: Query) -> str:
     return "general"
 
 
+_DIGIT = re.compile(r"\d")
 _REFERS_ELSEWHERE = re.compile(r"\b(thay the|thuc hien|can cu|trien khai|kem theo|ban hanh kem|sua doi|cu the hoa)\b.{0,40}"
                                r"\b(ke hoach|quyet dinh|nghi quyet|chuong trinh|van ban|chi thi) so\b|\bso (may|bao nhieu).{0,30}\b(cua|do) (ubnd|uy ban|tinh|bo|chinh phu)")
 _ORG_WORD = re.compile(r"\b(Sở|Phòng|Văn phòng|Công an|UBND|Ủy ban|Ban|Trung tâm|Bộ|Tỉnh đoàn|Công chức|Hội|Đài|Chi cục)\b")
@@ -487,7 +488,7 @@ def _bind_task(q: Query, t: Task):
 
 
 def _bind_passage(q: Query, c, cite: str, tokens: set[str], want_number: bool, siblings=None):
-    if siblings and re.search(r"\b(nhung|cac) \w+( \w+)? (nao|gi)\b", q.folded):
+    if siblings and LIST_ASK.search(q.folded):
         return lambda: render.list_answer(q.text, c, siblings, cite, _intent(q))
     return lambda: render.passage_answer(q.text, c, cite, tokens, want_number, _intent(q))
 

@@ -208,6 +208,9 @@ def detect_period(folded: str, today: date) -> Period | None:
 
 
 _CODE = re.compile(r"\b(\d\.\d{6})\b")
+# "Kế hoạch 308", "QĐ số 4385", "308/KH-UBND": the number of a document the question names
+_DOC_NUMBER = re.compile(r"\b(?:ke hoach|quyet dinh|qd|kh|van ban|so)\s+(?:so\s+)?(\d{1,6})\b|\b(\d{1,6})\s*/\s*(?:kh|qd)\b")
+LIST_ASK = re.compile(r"\b(nhung|cac) \w+( \w+)? (nao|gi)\b")
 
 
 def split_parts(text: str) -> list[str]:
@@ -239,6 +242,9 @@ class Analyzer:
         self.titles = titles or {}  # doc_id -> (place, title)
         # doc_id -> the leading number of its "Số: 308/KH-UBND" ("308"), to find "Kế hoạch 308", "QĐ 4385"
         self.numbers = {d: re.match(r"\d+", n).group(0) for d, n in (numbers or {}).items() if n and re.match(r"\d+", n)}
+        self._by_number: dict[str, list[str]] = {}
+        for d, n in self.numbers.items():
+            self._by_number.setdefault(n, []).append(d)
         self._title_bigrams = {d: _bigrams(fold(t)) for d, (_, t) in self.titles.items()}
         self.find_unit = find_unit  # (folded question, place) -> (name, key) | None
 
@@ -296,8 +302,8 @@ class Analyzer:
     def _named_docs(self, folded: str, scope: Scope | None) -> list[str]:
         """Plans the question names by their number ("Kế hoạch 308", "QĐ 4385/QĐ-BVHTTDL") or by their title
         ("kế hoạch đổi mới công nghệ"), within its place."""
-        by_number = [d for d, n in self.numbers.items()
-                     if re.search(rf"\b(?:ke hoach|quyet dinh|qd|kh|so|van ban)\s+(?:so\s+)?{n}\b|\b{n}\s*/\s*(?:kh|qd)", folded)]
+        named = {m.group(1) or m.group(2) for m in _DOC_NUMBER.finditer(folded)}
+        by_number = [d for n in named for d in self._by_number.get(n, ())]
         if by_number:
             return by_number
         qb = _bigrams(folded)

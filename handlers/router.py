@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .query import META_ASKS, PROC_ASKS, Query
+from .query import LIST_ASK, META_ASKS, PROC_ASKS, Query
 from .types import Answer
 
 FEATURES = [
@@ -41,22 +41,38 @@ class Candidate:
     payload: object = None
 
 
+def _query_features(q: Query) -> dict[str, float]:
+    """The features that depend on the question only (computed once per question, not per candidate)."""
+    cached = q.__dict__.get("_qf")
+    if cached is None:
+        cached = {
+            "ask_plan": float(any(a in PLAN_ASKS for a in q.asks)),
+            "ask_proc": float(any(a in PROC_ASKS for a in q.asks)),
+            "no_ask": float(not q.asks),
+            "few_tokens": float(len(set(q.tokens)) <= 2),
+            "unit_unknown": float(q.unit_mentioned and q.unit is None),
+            "list_ask": float(bool(LIST_ASK.search(q.folded))),
+        }
+        q.__dict__["_qf"] = cached
+    return cached
+
+
 def base_features(q: Query, source: str) -> dict[str, float]:
     plan_src = source in ("task", "passage", "unit", "meta", "due")
-    ask_plan = any(a in PLAN_ASKS for a in q.asks)
-    ask_proc = any(a in PROC_ASKS for a in q.asks)
-    f = {k: 0.0 for k in FEATURES}
+    qf = _query_features(q)
+    ask_plan, ask_proc = qf["ask_plan"], qf["ask_proc"]
+    f = dict.fromkeys(FEATURES, 0.0)
     f["bias"] = 1.0
     f[f"src_{source}"] = 1.0
     f["ask_plan_src_plan"] = float(ask_plan and plan_src)
     f["ask_proc_src_proc"] = float(ask_proc and source == "proc")
     f["ask_proc_src_plan"] = float(ask_proc and plan_src)
     f["ask_plan_src_proc"] = float(ask_plan and source == "proc")
-    f["no_ask"] = float(not q.asks)
-    f["few_tokens"] = float(len(set(q.tokens)) <= 2)
+    f["no_ask"] = qf["no_ask"]
+    f["few_tokens"] = qf["few_tokens"]
     # the question names a unit the documents in its place do not have ("Phòng Tư pháp" where there is none)
-    f["unit_unknown"] = float(q.unit_mentioned and q.unit is None)
-    f["list_ask"] = float(bool(re.search(r"\b(nhung|cac) \w+( \w+)? (nao|gi)\b", q.folded)))
+    f["unit_unknown"] = qf["unit_unknown"]
+    f["list_ask"] = qf["list_ask"]
     return f
 
 
