@@ -333,7 +333,7 @@ async def test_answers_are_html_with_bold_blockquote_and_document_link(start_bot
     bot = await start_bot(BOT_DOCUMENT_BASE_URL="https://ubnd.example.gov.vn/cchc/")
     u = user(bot, 620)
     bold = quoted = 0
-    for question in (WHO_LEADS, "Hải Hậu: ai chủ trì kiểm soát thủ tục hành chính?",
+    for question in (WHO_LEADS, "Hải Hậu: ai chủ trì cải cách thủ tục hành chính?",
                      "Chơn Thành đặt mục tiêu tỷ lệ hồ sơ trực tuyến là bao nhiêu?"):
         [answer] = await u.ask(question)
         html = text_of(answer)
