@@ -266,7 +266,6 @@ def test_an_edited_plan_keeps_its_reminders_and_done_state(tmp_path, corpus_inde
     assert any("Theo dõi, kiểm tra, đôn đốc" in text and chat == "lan" for _, _, chat, text in sender.sent[before:])
 
 
-@pytest.mark.xfail(reason="needs stable task ids (index/tasks.py)", strict=False)
 def test_task_ids_and_codes_survive_an_edit_of_the_plan(tmp_path, corpus_index_settings):
     settings, plan = _index_after_edit(tmp_path, corpus_index_settings)
     rem = Reminders(settings.db_path, settings)

@@ -169,7 +169,7 @@ async def test_unit_tasks_and_due_lists_are_public_like_the_questions_are(conv):
     await say(conv, "/diaban Bình Giang")
     [command] = await say(conv, f"/nhiemvu {VHXH}")
     [question] = await say(conv, f"{VHXH} xã Bình Giang phụ trách những việc gì?")
-    assert f"{VHXH} (xã Bình Giang) chủ trì" in command.text
+    assert f"{VHXH} (xã Bình Giang)" in command.text and "nhiệm vụ" in command.text
     assert command.text == question.text
     [due] = await say(conv, "/hanchot năm 2026")
     assert "chỉ dành cho" not in due.text and ("đến hạn" in due.text or "Không có nhiệm vụ" in due.text)
