@@ -54,6 +54,7 @@ class Settings(BaseSettings):
     rate_limit_burst: int = Field(5, alias="BOT_RATE_LIMIT_BURST")
     max_message_chars: int = Field(1000, alias="BOT_MAX_MESSAGE_CHARS")
     max_query_chars: int = Field(200, alias="BOT_MAX_QUERY_CHARS")  # longest question text that is embedded
+    answer_threads: int = Field(1, alias="BOT_ANSWER_THREADS")  # OpenMP threads of serve/chat (embedding, FAISS)
     user_queue_max: int = Field(3, alias="BOT_USER_QUEUE_MAX")  # a user's messages waiting behind the one answered
     user_hash_salt: str = Field("", alias="BOT_USER_HASH_SALT")  # empty: random, kept in the data dir
     log_retention_days: int = Field(90, alias="BOT_LOG_RETENTION_DAYS")
