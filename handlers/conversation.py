@@ -179,9 +179,10 @@ class Conversation(ChatUxMixin):
         msg = ctx.msg
         if msg.kind == "document" and msg.attachment is not None:
             return await self._on_document(ctx)
-        if msg.kind == "unreadable":  # content withheld by the platform (Zalo: a protected sender, a link card)
+        if msg.kind == "unreadable":  # content withheld by the platform (Zalo: a protected sender, a file, a card)
             self._log(msg, "refused", f"<{msg.kind}>", intent=msg.kind, started=ctx.started)
-            return [self._reply(ctx, T.UNREADABLE)]
+            admin_on_zalo = msg.channel == "zalo" and ctx.role == cmds.ADMIN  # perhaps a plan they meant to upload
+            return [self._reply(ctx, f"{T.UNREADABLE} {T.UPLOAD_HOW_ZALO}" if admin_on_zalo else T.UNREADABLE)]
         if msg.kind in ("unsupported", "document"):
             self._log(msg, "refused", f"<{msg.kind}>", intent="unsupported", started=ctx.started)
             admin_on_zalo = msg.channel == "zalo" and ctx.role == cmds.ADMIN  # Zalo delivers no files to bots

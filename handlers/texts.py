@@ -27,8 +27,8 @@ EMPTY = "Bạn chưa nhập nội dung. Hãy gõ câu hỏi, ví dụ: \"Ai ch�
 TOO_LONG = "Tin nhắn dài quá ({n} ký tự). Vui lòng hỏi ngắn gọn hơn, tối đa {limit} ký tự."
 UNSUPPORTED = "Xin lỗi, tôi chỉ đọc được tin nhắn chữ. Vui lòng gõ câu hỏi bằng chữ."
 UNREADABLE = (
-    "Xin lỗi, tôi không xem được nội dung tin nhắn vừa rồi (tài khoản gửi có thể đang bật chế độ bảo vệ tin nhắn, "
-    "hoặc đây là loại tin như thẻ liên kết). Anh/chị vui lòng gõ lại câu hỏi dưới dạng chữ thường."
+    "Xin lỗi, tôi không xem được nội dung tin nhắn vừa rồi: ứng dụng chat không chuyển cho bot tệp, thẻ liên kết "
+    "hay tin của tài khoản đang bật chế độ bảo vệ tin nhắn. Anh/chị vui lòng gõ câu hỏi dưới dạng chữ."
 )
 QUEUE_FULL = (
     "Tôi đang trả lời các tin nhắn trước của anh/chị. Vui lòng chờ các câu trả lời đó rồi hỏi tiếp; "
