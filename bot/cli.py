@@ -4,11 +4,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
 from .cli_tools import CliError, VietnameseArgumentParser, run_guarded
-from .settings import Settings, load_settings
+from .settings import ConfigError, Settings, load_settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -90,6 +91,18 @@ def main(argv: list[str] | None = None) -> int:
 def _main(args) -> int:
     settings = _settings(args)
     _logging(settings)
+    if args.command in ("serve", "chat"):
+        # Before faiss / the embedding engine load OpenMP (it reads this once): answering with 2 OpenMP threads on
+        # a 2-core machine that also runs the event loop made query embeddings take seconds (bench/soak.py).
+        os.environ.setdefault("OMP_NUM_THREADS", str(max(1, settings.answer_threads)))
+    try:
+        return _run(args, settings)
+    except ConfigError as exc:  # a setting to fix before the bot may start (BOT_ADMIN_IDS with a bare id)
+        logging.getLogger("bot").critical("configuration error: %s", exc)
+        raise CliError(f"bot không khởi động vì cấu hình: {exc}") from None
+
+
+def _run(args, settings: Settings) -> int:
     cmd = args.command
     if cmd == "index":
         return cmd_index(settings, args)

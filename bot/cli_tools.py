@@ -112,6 +112,11 @@ def blank_answer() -> dict:
 
 # ---------------------------------------------------------------- exports
 
+# A cell starting with one of these is run as a formula when a spreadsheet opens the CSV (formula injection: a
+# task text "=HYPERLINK(...)" in an uploaded plan); written with a leading apostrophe, it is shown as text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return "; ".join(str(v) for v in value)
@@ -120,13 +125,19 @@ def _cell(value: Any) -> Any:
     return value
 
 
+def safe_cell(value: Any) -> Any:
+    """A CSV cell that cannot start a formula."""
+    value = _cell(value)
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
 def write_csv(rows: list[dict], columns: list[str], out: TextIO) -> None:
-    """CSV with a UTF-8 BOM, so Excel shows Vietnamese correctly."""
+    """CSV with a UTF-8 BOM, so Excel shows Vietnamese correctly; formula-like cells escaped (safe_cell)."""
     out.write("\ufeff")
     w = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\r\n")
     w.writeheader()
     for r in rows:
-        w.writerow({k: _cell(r.get(k)) for k in columns})
+        w.writerow({k: safe_cell(r.get(k)) for k in columns})
 
 
 def write_xlsx(rows: list[dict], columns: list[str], path: Path, sheet: str) -> None:
@@ -141,6 +152,9 @@ def write_xlsx(rows: list[dict], columns: list[str], path: Path, sheet: str) -> 
     ws.append(columns)
     for r in rows:
         ws.append([_cell(r.get(k)) for k in columns])
+        for cell in ws[ws.max_row]:  # openpyxl stores a string starting with "=" as a formula: keep it text
+            if cell.data_type == "f":
+                cell.data_type = "s"
     ws.freeze_panes = "A2"
     for i, col in enumerate(columns, 1):
         width = max([len(col)] + [len(str(_cell(r.get(col)) or "")) for r in rows[:200]])

@@ -20,6 +20,7 @@ from typing import TextIO
 
 from handlers.conversation import Conversation, Incoming
 from handlers.formatting import CONSOLE, render
+from handlers.sanitize import clean_text
 
 QUIT = {"/thoat", "/quit", "/exit", "thoat", "exit", "quit"}
 WELCOME = "Trò chuyện với trợ lý CCHC trên console. Gõ câu hỏi, /help để xem lệnh, /thoat để thoát."
@@ -78,6 +79,7 @@ async def chat(conversation: Conversation, stdin: TextIO | None = None, stdout: 
             break
         if not text.strip():
             continue
+        text = clean_text(text, "console")  # stdin may decode bytes to lone surrogates (surrogateescape)
         for out in await conversation.handle(Incoming("console", user_id, user_id, display_name, text)):
             for piece in render(out.text, CONSOLE):
                 write(f"\nBot> {piece}\n")

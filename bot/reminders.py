@@ -54,13 +54,15 @@ from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
+from bot.dbschema import add_missing_columns, ensure_schema
 from bot.staff import Staff, StaffRegistry, connect, is_collective_unit, locality_key, unit_key
 from index.deadlines import Deadline, occurrences, parse_deadline, plan_period
-from index.textnorm import normalize
+from index.textnorm import fold, normalize
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 12
+IN_FLIGHT = "in flight"  # outbox.last_error while a send is under way (committed before the platform call)
 BACKOFF_BASE = 30.0  # seconds
 BACKOFF_CAP = 3600.0
 DIGEST_DAYS_AHEAD = 14
@@ -73,16 +75,18 @@ _CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i
 
 class SendError(Exception):
     """A platform refused a message. ``retryable``: 429 / 5xx / timeout (try again later, after
-    ``retry_after`` seconds when the platform said so). ``blocked``: the recipient blocked the bot."""
+    ``retry_after`` seconds when the platform said so). ``blocked``: the recipient blocked the bot.
+    ``unknown``: the message may have been delivered (a timeout after sending): a retry may duplicate it."""
 
     def __init__(self, retryable: bool | str = False, blocked: bool = False, retry_after: float | None = None,
-                 message: str = ""):
+                 message: str = "", unknown: bool = False):
         if isinstance(retryable, str):  # SendError("text", retryable=...) also accepted
             message, retryable = retryable, False
         self.retryable = bool(retryable)
         self.blocked = bool(blocked)
         self.retry_after = retry_after
         self.message = message
+        self.unknown = bool(unknown)
         super().__init__(message or f"send failed (retryable={self.retryable}, blocked={self.blocked})")
 
 
@@ -316,6 +320,18 @@ def _as_dict(v) -> dict:
     return {}
 
 
+def _row_identity(r: dict) -> str:
+    """task_identity of a ``tasks`` row."""
+    return task_identity(r.get("locality") or "", r.get("title") or "", _as_list(r.get("lead")),
+                         _as_list(r.get("coordinate")), r.get("deadline_text") or "")
+
+
+def _is_done(row: dict, done: set[tuple[str, str]]) -> bool:
+    """Whether an outbox row's task occurrence was marked done (through any copy of the task)."""
+    occ = row["occurrence"]
+    return (row["task_id"], occ) in done or (bool(row.get("ident")) and (row["ident"], occ) in done)
+
+
 def occurrence_code(task_id: str, occurrence: str, length: int = 6) -> str:
     h = int(hashlib.sha1(f"{task_id}|{occurrence}".encode()).hexdigest(), 16)
     out = []
@@ -354,6 +370,25 @@ class _FdLock:
 
 # ------------------------------------------------------------------------------------------------ records
 
+def task_identity(locality: str, title: str, lead=(), coordinate=(), deadline_text: str = "") -> str:
+    """What makes two task rows the same task for reminders, whatever file they came from (two copies of a plan,
+    another encoding, a copy under another name): the same locality, text, lead and coordinating units and deadline
+    (folded: spelling, case and tone marks aside). Reminders are unique per (identity, occurrence, recipient,
+    offset), so copies never multiply them; a row that differs in any of these is another task."""
+    units = "|".join(sorted({unit_key(u) for u in lead})) + "/" + "|".join(sorted({unit_key(u) for u in coordinate}))
+    return _identity(locality_key(locality), _folded(title), units, _folded(deadline_text))
+
+
+@lru_cache(maxsize=65536)
+def _folded(text: str) -> str:
+    return " ".join(fold(normalize(text or "")).split())
+
+
+@lru_cache(maxsize=65536)
+def _identity(locality: str, title: str, units: str, deadline: str) -> str:
+    return hashlib.sha1(f"{locality}|{title}|{units}|{deadline}".encode()).hexdigest()[:16]
+
+
 @dataclass
 class TaskInfo:
     id: str
@@ -365,6 +400,7 @@ class TaskInfo:
     deadline_text: str
     deadline: Deadline
     override: date | None = None
+    ident: str = ""  # task_identity(...): the same for every copy of this task
 
     def occurrences(self, lo: date, hi: date) -> list[date]:
         if self.override:
@@ -393,10 +429,16 @@ class Slot:
     def key(self) -> str:
         return f"{self.task.id}|{self.occurrence.isoformat()}|{self.staff.id}|{self.offset_days}"
 
+    @property
+    def ident_key(self) -> str:
+        """The key under the task's identity: the same for every copy of the task (``_existing_keys``)."""
+        return f"{self.task.ident}{self.key[len(self.task.id):]}"
+
 
 _ROLE_RANK = {"lead": 0, "escalate": 1, "coordinate": 2}
 # Every column a planned row sets (reminders and digests alike; "id" is the table's).
-_OUTBOX_COLUMNS = ("key", "kind", "task_id", "occurrence", "staff_id", "offset_days", "role", "unit", "locality",
+_OUTBOX_COLUMNS = ("key", "ident", "kind", "task_id", "occurrence", "staff_id", "offset_days", "role", "unit",
+                   "locality",
                    "channel", "chat_id", "text", "code", "scheduled_at", "not_before", "status", "attempts",
                    "last_error", "created_at", "sent_at")
 _OUTBOX_INSERT = (f"insert or ignore into outbox ({', '.join(f'[{c}]' for c in _OUTBOX_COLUMNS)}) "
@@ -445,6 +487,43 @@ class _UnitTasks:
         return [self.tasks[i] for i in idx]
 
 
+# ------------------------------------------------------------------------------------------------ schema
+
+_REMINDER_DDL = """
+CREATE TABLE IF NOT EXISTS [outbox] (
+   [id] INTEGER PRIMARY KEY, [key] TEXT NOT NULL, [kind] TEXT, [task_id] TEXT, [occurrence] TEXT,
+   [staff_id] INTEGER, [offset_days] INTEGER, [role] TEXT, [unit] TEXT, [locality] TEXT, [channel] TEXT,
+   [chat_id] TEXT, [text] TEXT, [code] TEXT, [scheduled_at] TEXT, [not_before] TEXT, [status] TEXT NOT NULL,
+   [attempts] INTEGER, [last_error] TEXT, [created_at] TEXT, [sent_at] TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS [idx_outbox_key] ON [outbox] ([key]);
+CREATE INDEX IF NOT EXISTS [idx_outbox_status_not_before] ON [outbox] ([status], [not_before]);
+CREATE INDEX IF NOT EXISTS [idx_outbox_task_id_occurrence] ON [outbox] ([task_id], [occurrence]);
+CREATE TABLE IF NOT EXISTS [reminder_done] (
+   [task_id] TEXT, [occurrence] TEXT, [done_by] TEXT, [done_at] TEXT, PRIMARY KEY ([task_id], [occurrence])
+);
+CREATE TABLE IF NOT EXISTS [reminder_snooze] (
+   [id] INTEGER PRIMARY KEY, [task_id] TEXT, [occurrence] TEXT, [days] INTEGER, [snoozed_at] TEXT, [until] TEXT,
+   [by] TEXT
+);
+CREATE TABLE IF NOT EXISTS [reminder_codes] ([code] TEXT PRIMARY KEY, [task_id] TEXT, [occurrence] TEXT);
+CREATE TABLE IF NOT EXISTS [due_overrides] ([task_id] TEXT PRIMARY KEY, [due] TEXT, [set_by] TEXT, [set_at] TEXT);
+CREATE TABLE IF NOT EXISTS [reminder_state] ([key] TEXT PRIMARY KEY, [value] TEXT);
+"""
+# Columns added after the first release (ALTER TABLE on older databases).
+_OUTBOX_ADDED = {"ident": "TEXT", "last_attempt_at": "TEXT"}
+_DONE_ADDED = {"ident": "TEXT"}  # reminder_done and reminder_snooze
+
+
+def _create_reminder_tables(conn) -> None:
+    for statement in _REMINDER_DDL.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+    add_missing_columns(conn, "outbox", _OUTBOX_ADDED)
+    add_missing_columns(conn, "reminder_done", _DONE_ADDED)
+    add_missing_columns(conn, "reminder_snooze", _DONE_ADDED)
+
+
 # ------------------------------------------------------------------------------------------------ the service
 
 class Reminders:
@@ -464,29 +543,7 @@ class Reminders:
 
     # ---------------------------------------------------------------- schema
     def _ensure(self) -> None:
-        db = self.db
-        if not db["outbox"].exists():
-            db["outbox"].create({
-                "id": int, "key": str, "kind": str, "task_id": str, "occurrence": str, "staff_id": int,
-                "offset_days": int, "role": str, "unit": str, "locality": str, "channel": str, "chat_id": str,
-                "text": str, "code": str, "scheduled_at": str, "not_before": str, "status": str, "attempts": int,
-                "last_error": str, "created_at": str, "sent_at": str,
-            }, pk="id", not_null={"key", "status"})
-            db["outbox"].create_index(["key"], unique=True, if_not_exists=True)
-            db["outbox"].create_index(["status", "not_before"], if_not_exists=True)
-            db["outbox"].create_index(["task_id", "occurrence"], if_not_exists=True)
-        if not db["reminder_done"].exists():
-            db["reminder_done"].create({"task_id": str, "occurrence": str, "done_by": str, "done_at": str},
-                                       pk=("task_id", "occurrence"))
-        if not db["reminder_snooze"].exists():
-            db["reminder_snooze"].create({"id": int, "task_id": str, "occurrence": str, "days": int,
-                                          "snoozed_at": str, "until": str, "by": str}, pk="id")
-        if not db["reminder_codes"].exists():
-            db["reminder_codes"].create({"code": str, "task_id": str, "occurrence": str}, pk="code")
-        if not db["due_overrides"].exists():
-            db["due_overrides"].create({"task_id": str, "due": str, "set_by": str, "set_at": str}, pk="task_id")
-        if not db["reminder_state"].exists():
-            db["reminder_state"].create({"key": str, "value": str}, pk="key")
+        ensure_schema(self.db.conn, _create_reminder_tables, what="reminder tables")
 
     # ---------------------------------------------------------------- reads
     def _q(self, sql: str, params=()) -> list[dict]:
@@ -532,6 +589,8 @@ class Reminders:
                     plan_title=norm(r.get("plan_title")), locality=r.get("locality") or "",
                     lead=list(units(r.get("lead"))), coordinate=list(units(r.get("coordinate"))),
                     deadline_text=norm(r.get("deadline_text")), deadline=self._deadline_memo(r, deadlines),
+                    ident=task_identity(r.get("locality") or "", r.get("title") or "", units(r.get("lead")),
+                                        units(r.get("coordinate")), r.get("deadline_text") or ""),
                 )
             cache[row] = info
             ov = overrides.get(info.id)
@@ -569,15 +628,56 @@ class Reminders:
                 pass
         return dl
 
-    def _done(self) -> dict[tuple[str, str], dict]:
-        return {(r["task_id"], r["occurrence"]): r for r in self._q("select * from reminder_done")}
+    def _done(self, tasks: list[TaskInfo] | None = None) -> set[tuple[str, str]]:
+        """(task identity, occurrence) of every occurrence marked done, and (task id, occurrence) too: one copy
+        of a task marked done is every copy done. Rows written before identities existed get theirs from
+        ``tasks`` (or the tasks table)."""
+        by_id = {t.id: t.ident for t in tasks} if tasks is not None else None
+        out: set[tuple[str, str]] = set()
+        legacy: list[dict] = []
+        for r in self._q("select task_id, occurrence, ident from reminder_done"):
+            out.add((r["task_id"], r["occurrence"]))
+            if r["ident"]:
+                out.add((r["ident"], r["occurrence"]))
+            elif by_id is not None:
+                if r["task_id"] in by_id:
+                    out.add((by_id[r["task_id"]], r["occurrence"]))
+            else:
+                legacy.append(r)
+        if legacy and "tasks" in self._tables():
+            ids = sorted({r["task_id"] for r in legacy})
+            found = {}
+            for i in range(0, len(ids), 500):
+                chunk = ids[i:i + 500]
+                marks = ",".join("?" * len(chunk))
+                for t in self._q(f"select * from tasks where id in ({marks})", chunk):
+                    found[str(t["id"])] = _row_identity(t)
+            out |= {(found[r["task_id"]], r["occurrence"]) for r in legacy if r["task_id"] in found}
+        return out
 
-    def _snoozes(self) -> dict[tuple[str, str], list[tuple[datetime, datetime]]]:
+    def _snoozes(self, tasks: list[TaskInfo]) -> dict[tuple[str, str], list[tuple[datetime, datetime]]]:
+        """Snoozes by (task identity, occurrence): snoozing one copy snoozes every copy."""
+        by_id = {t.id: t.ident for t in tasks}
         out: dict[tuple[str, str], list[tuple[datetime, datetime]]] = {}
         for r in self._q("select * from reminder_snooze order by id"):
-            out.setdefault((r["task_id"], r["occurrence"]), []).append(
-                (_parse_iso(r["snoozed_at"]), _parse_iso(r["until"])))
+            ident = r["ident"] or by_id.get(r["task_id"])
+            if ident is None:  # the task is gone from the plans
+                continue
+            out.setdefault((ident, r["occurrence"]), []).append((_parse_iso(r["snoozed_at"]), _parse_iso(r["until"])))
         return out
+
+    @staticmethod
+    def _distinct(tasks: list[TaskInfo]) -> list[TaskInfo]:
+        """One task per identity (the smallest id; table order otherwise kept): copies of a plan plan once."""
+        best: dict[str, TaskInfo] = {}
+        for t in tasks:
+            cur = best.get(t.ident)
+            if cur is None or t.id < cur.id:
+                best[t.ident] = t
+        if len(best) == len(tasks):
+            return tasks
+        keep = {id(t) for t in best.values()}
+        return [t for t in tasks if id(t) in keep]
 
     def _focal(self) -> dict[str, list[str]]:
         if "focal_units" not in self._tables():
@@ -657,7 +757,7 @@ class Reminders:
             end_day = cfg.local_date(until)
             for staff, unit in leads:
                 off = (occ - end_day).days
-                if f"{task.id}|{occ.isoformat()}|{staff.id}|{off}" not in {s.key for s in out}:
+                if f"{prefix}{staff.id}|{off}" not in {s.key for s in out}:
                     out.append(Slot(task, occ, staff, off, "lead", unit, until))
         return out
 
@@ -676,9 +776,10 @@ class Reminders:
         since = min(cfg.local_date(_parse_iso(last)), today) if last else today
         lo = since - timedelta(days=cfg.span_after + 1)
         hi = today + timedelta(days=cfg.span_before + 1)
-        tasks = self.load_tasks()
-        done = self._done()
-        snoozes = self._snoozes()
+        all_tasks = self.load_tasks()
+        tasks = self._distinct(all_tasks)
+        done = self._done(all_tasks)
+        snoozes = self._snoozes(all_tasks)
         focal = self._focal()
         approved = self.staff.list("approved")
         directory = self._Directory(approved)
@@ -686,11 +787,9 @@ class Reminders:
         extra = {k for k, v in snoozes.items() if k[1] and max(u for _, u in v) >= cfg.at(lo)}
         key_lo = min([lo, *(date.fromisoformat(o) for _, o in extra)])
         extra_by_task: dict[str, set[date]] = {}
-        for task_id, o in extra:
-            extra_by_task.setdefault(task_id, set()).add(date.fromisoformat(o))
-        existing = {r["key"] for r in self._q(
-            "select key from outbox where (kind != 'digest' and occurrence >= ?) or (kind = 'digest' and occurrence = ?)",
-            [key_lo.isoformat(), today.isoformat()])}
+        for ident, o in extra:
+            extra_by_task.setdefault(ident, set()).add(date.fromisoformat(o))
+        existing = self._existing_keys(key_lo, today, all_tasks)
         send, superseded = [], []
         midnight = datetime.combine(today + timedelta(days=1), time(0), tzinfo=cfg.tz).astimezone(timezone.utc)
         next_due = min(midnight, cfg.at(today) if now < cfg.at(today) else cfg.at(today + timedelta(days=1)))
@@ -698,11 +797,11 @@ class Reminders:
         texts: dict[tuple, str] = {}
         for task in tasks:
             occs = set(occurrences_in(task))
-            occs |= extra_by_task.get(task.id, set())
+            occs |= extra_by_task.get(task.ident, set())
             for occ in sorted(occs):
-                if (task.id, occ.isoformat()) in done:
+                if (task.ident, occ.isoformat()) in done:
                     continue
-                snz = snoozes.get((task.id, occ.isoformat()), [])
+                snz = snoozes.get((task.ident, occ.isoformat()), [])
                 floor = max((a for a, _ in snz), default=None)
                 groups: dict[int, list[Slot]] = {}
                 for s in self._slots(task, occ, directory, focal, snz):
@@ -715,13 +814,32 @@ class Reminders:
                 for group in groups.values():
                     group.sort(key=lambda s: (s.at, _ROLE_RANK[s.role]))
                     live = group[-1]  # the latest slot that is due: the only one a catch-up sends
-                    if live.key in existing:
+                    if live.ident_key in existing:
                         continue
                     send.append(self._row(live, now, "pending", texts))
-                    superseded += [self._row(s, now, "superseded", texts) for s in group[:-1] if s.key not in existing]
+                    superseded += [self._row(s, now, "superseded", texts) for s in group[:-1]
+                                   if s.ident_key not in existing]
         send += self._plan_digests(now, tasks, approved, done, existing)
         self._idle_memo = None if (send or superseded) else (version, now, next_due)
         return send, superseded
+
+    def _existing_keys(self, key_lo: date, today: date, tasks: list[TaskInfo]) -> set[str]:
+        """What the outbox already holds for the planning window: digest keys, and every reminder row under its
+        task's identity (``Slot.ident_key``), so a slot of any copy of a task that was already queued, for any
+        copy, is not queued again. Rows from before identities were stored get theirs from ``tasks``."""
+        by_id = {t.id: t.ident for t in tasks}
+        out = set()
+        for r in self._q(
+                "select key, ident, task_id, occurrence, staff_id, offset_days, kind from outbox "
+                "where (kind != 'digest' and occurrence >= ?) or (kind = 'digest' and occurrence = ?)",
+                [key_lo.isoformat(), today.isoformat()]):
+            if r["kind"] == "digest":
+                out.add(r["key"])
+                continue
+            ident = r["ident"] or by_id.get(r["task_id"])
+            if ident:
+                out.add(f"{ident}|{r['occurrence']}|{r['staff_id']}|{r['offset_days']}")
+        return out
 
     def _row(self, s: Slot, now: datetime, status: str, texts: dict[tuple, str] | None = None) -> dict:
         """The outbox row of a slot. ``texts``: one plan's texts so far; a catch-up writes the same text for
@@ -736,7 +854,8 @@ class Reminders:
                                                    code)
         at = _iso_cached(s.at)
         return {
-            "key": s.key, "kind": "reminder" if s.role == "lead" else s.role, "task_id": s.task.id,
+            "key": s.key, "ident": s.task.ident, "kind": "reminder" if s.role == "lead" else s.role,
+            "task_id": s.task.id,
             "occurrence": occ, "staff_id": s.staff.id, "offset_days": s.offset_days,
             "role": s.role, "unit": s.unit, "locality": s.task.locality, "channel": s.staff.channel,
             "chat_id": s.staff.chat_id, "text": text, "code": code, "scheduled_at": at,
@@ -766,7 +885,7 @@ class Reminders:
             if group not in found:
                 local = unit_tasks.of(*group)
                 items = self._items_for(staff, local, done, today, DIGEST_DAYS_AHEAD, occurrences_in)
-                ongoing = [t for t in local if not t.dated and self._roles_of(staff, t) and (t.id, "") not in done]
+                ongoing = [t for t in local if not t.dated and self._roles_of(staff, t) and (t.ident, "") not in done]
                 found[group] = (items, ongoing)
             items, ongoing = found[group]
             if not items and not (ongoing and today.weekday() == 0):
@@ -776,7 +895,7 @@ class Reminders:
             if text_key not in texts:
                 texts[text_key] = digest_text(staff, today, items, ongoing)
             rows.append({
-                "key": key, "kind": "digest", "task_id": "", "occurrence": today.isoformat(), "staff_id": staff.id,
+                "key": key, "ident": None, "kind": "digest", "task_id": "", "occurrence": today.isoformat(), "staff_id": staff.id,
                 "offset_days": 0, "role": "digest", "unit": staff.unit, "locality": staff.locality,
                 "channel": staff.channel, "chat_id": staff.chat_id,
                 "text": texts[text_key], "code": "", "scheduled_at": _iso(at),
@@ -796,7 +915,7 @@ class Reminders:
             if not role or not t.dated:
                 continue
             for occ in occurrences_in(t):
-                if (t.id, occ.isoformat()) in done:
+                if (t.ident, occ.isoformat()) in done:
                     continue
                 items.append({
                     "task_id": t.id, "code": self.code_for(t.id, occ.isoformat()), "title": t.title,
@@ -936,10 +1055,12 @@ class Reminders:
     async def _deliver(self, sender, now, clock) -> dict:
         now = _aware(now or datetime.now(timezone.utc))
         stamp = (lambda: _aware(clock())) if clock else (lambda: now)
-        stats = {"sent": 0, "retry": 0, "failed": 0, "blocked": 0, "held": 0, "cancelled": 0, "skipped": 0}
+        stats = {"sent": 0, "retry": 0, "failed": 0, "blocked": 0, "held": 0, "cancelled": 0, "skipped": 0,
+                 "resent_unknown": 0}
         can_send = _channel_filter(sender)
-        done = self._done()
-        for row in self.due_rows(now):
+        rows = self.due_rows(now)
+        done = self._done() if any(r["kind"] != "digest" for r in rows) else set()
+        for row in rows:
             staff = self.staff.get(row["staff_id"]) if row["staff_id"] is not None else None
             if staff is None or staff.status in ("removed", "pending"):
                 self._mark(row["id"], status="cancelled", last_error="recipient no longer registered")
@@ -949,7 +1070,7 @@ class Reminders:
                 self._mark(row["id"], status="failed_blocked", last_error="recipient blocked the bot")
                 stats["blocked"] += 1
                 continue
-            if row["kind"] != "digest" and ((row["task_id"], row["occurrence"]) in done):
+            if row["kind"] != "digest" and _is_done(row, done):
                 self._mark(row["id"], status="cancelled", last_error="done")
                 stats["cancelled"] += 1
                 continue
@@ -962,6 +1083,14 @@ class Reminders:
                 stats["skipped"] += 1
                 continue
             attempts = int(row["attempts"] or 0) + 1
+            if row["last_error"] == IN_FLIGHT:  # a process died during this row's send: it may have arrived
+                stats["resent_unknown"] += 1
+                log.warning("reminder %s: the previous attempt's outcome is unknown (process stopped); resending",
+                            row["id"])
+            # The attempt is committed before the platform call: a crash during the send leaves the row pending
+            # and marked in flight, so it is resent once (at most one duplicate per crash) and counts against
+            # MAX_ATTEMPTS (a message that kills the process cannot loop forever).
+            self._mark(row["id"], attempts=attempts, last_attempt_at=_iso(stamp()), last_error=IN_FLIGHT)
             try:
                 await sender.send(staff.channel, str(staff.chat_id), row["text"])
             except SendError as e:
@@ -974,7 +1103,8 @@ class Reminders:
                     stats["blocked"] += 1
                 elif e.retryable and attempts < MAX_ATTEMPTS:
                     delay = max(float(e.retry_after or 0), min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempts - 1)))
-                    self._mark(row["id"], attempts=attempts, last_error=str(e)[:300],
+                    error = ("outcome unknown: " if getattr(e, "unknown", False) else "") + str(e)
+                    self._mark(row["id"], attempts=attempts, last_error=error[:300],
                                not_before=_iso(stamp() + timedelta(seconds=delay)))
                     stats["retry"] += 1
                 else:
@@ -989,7 +1119,8 @@ class Reminders:
                 stats["retry" if status == "pending" else "failed"] += 1
                 continue
             # The platform accepted the message: record it. (A crash before this commit resends it.)
-            self._mark(row["id"], status="sent", attempts=attempts, sent_at=_iso(stamp()), chat_id=str(staff.chat_id))
+            self._mark(row["id"], status="sent", attempts=attempts, sent_at=_iso(stamp()), chat_id=str(staff.chat_id),
+                       last_error=None)
             stats["sent"] += 1
         return stats
 
@@ -1012,7 +1143,7 @@ class Reminders:
         for r in send + queued:
             if r["kind"] == "digest" and not include_digests:
                 continue
-            if r["kind"] != "digest" and (r["task_id"], r["occurrence"]) in done:
+            if r["kind"] != "digest" and _is_done(r, done):
                 continue
             staff = self.staff.get(r["staff_id"])
             if staff is None or staff.status != "approved" or self._quiet_until(staff, now) is not None:
@@ -1038,6 +1169,19 @@ class Reminders:
         return sorted(out.values(), key=lambda e: (e["due"], e["task_id"], -e["offset_days"], e["unit"]))
 
     # ---------------------------------------------------------------- staff actions
+    def find_task(self, task_or_code: str) -> TaskInfo | None:
+        """The task a reminder code (mã) or a raw task id names, or None."""
+        ref = str(task_or_code).strip()
+        hit = self.resolve_code(ref)
+        task_id = hit[0] if hit else ref
+        return next((t for t in self.load_tasks() if t.id == task_id), None)
+
+    def may_act(self, staff: Staff | None, task: TaskInfo) -> bool:
+        """Whether ``staff`` may close or postpone ``task``: staff of one of its lead units (a collective lead,
+        "Các cơ quan, đơn vị", counts every unit) in the task's own locality. Coordinators may not: the lead unit
+        answers for the task. Admins are checked by the caller."""
+        return staff is not None and staff.status == "approved" and self._roles_of(staff, task) == "lead"
+
     def _resolve(self, task_or_code: str, occurrence: str | date | None, now: datetime) -> tuple[str, str] | None:
         ref = str(task_or_code).strip()
         hit = self.resolve_code(ref)
@@ -1054,9 +1198,9 @@ class Reminders:
         # Default occurrence: the oldest open one whose reminders are still running (overdue first), else the
         # next one, else the latest past one still open; "" (the task itself) when it has no dates at all.
         today = self.cfg.local_date(now)
-        done = self._done()
+        done = self._done(list(tasks.values()))
         open_ = [o for o in task.occurrences(today - timedelta(days=3660), today + timedelta(days=400))
-                 if (task_id, o.isoformat()) not in done]
+                 if (task.ident, o.isoformat()) not in done]
         active = [o for o in open_ if o >= today - timedelta(days=self.cfg.span_after)]
         past = [o for o in open_ if o < today - timedelta(days=self.cfg.span_after)]
         pick = active[0] if active else (past[-1] if past else None)
@@ -1070,14 +1214,21 @@ class Reminders:
         if hit is None:
             return None
         tid, occ = hit
-        rec = {"task_id": tid, "occurrence": occ, "done_by": str(by), "done_at": _iso(now)}
+        ident = self._ident_of(tid)
+        rec = {"task_id": tid, "occurrence": occ, "done_by": str(by), "done_at": _iso(now), "ident": ident}
         with self.db.conn:
             self.db["reminder_done"].upsert(rec, pk=("task_id", "occurrence"))
-            cur = self.db.execute(
+            cur = self.db.execute(  # every copy's pending reminders of this occurrence
                 "update outbox set status = 'cancelled', last_error = 'done' "
-                "where task_id = ? and occurrence = ? and status = 'pending'", [tid, occ])
+                "where (task_id = ? or ident = ?) and occurrence = ? and status = 'pending'", [tid, ident, occ])
         rec["cancelled"] = cur.rowcount
         return rec
+
+    def _ident_of(self, task_id: str) -> str | None:
+        if "tasks" not in self._tables():
+            return None
+        rows = self._q("select * from tasks where id = ?", [task_id])
+        return _row_identity(rows[0]) if rows else None
 
     def undo_done(self, task_id: str, occurrence: str) -> bool:
         with self.db.conn:
@@ -1097,13 +1248,15 @@ class Reminders:
             return None
         tid, occ = hit
         until = self.cfg.at(self.cfg.local_date(now) + timedelta(days=days))
+        ident = self._ident_of(tid)
         rec = {"task_id": tid, "occurrence": occ, "days": days, "snoozed_at": _iso(now), "until": _iso(until),
-               "by": str(by)}
+               "by": str(by), "ident": ident}
         with self.db.conn:
             self.db["reminder_snooze"].insert(rec, pk="id")
             cur = self.db.execute(
                 "update outbox set status = 'cancelled', last_error = 'snoozed' "
-                "where task_id = ? and occurrence = ? and status = 'pending' and kind != 'digest'", [tid, occ])
+                "where (task_id = ? or ident = ?) and occurrence = ? and status = 'pending' and kind != 'digest'",
+                [tid, ident, occ])
         rec["cancelled"] = cur.rowcount
         rec["until_date"] = self.cfg.local_date(until).isoformat()  # local date of the next reminder
         return rec
@@ -1124,7 +1277,8 @@ class Reminders:
     def upcoming(self, staff: Staff, now: datetime | None = None, days: int = DIGEST_DAYS_AHEAD) -> list[dict]:
         """/viectoi: the staff member's open dated tasks, overdue (last 60 days) and due within ``days``."""
         now = _aware(now or datetime.now(timezone.utc))
-        items = self._items_for(staff, self.load_tasks(), self._done(), self.cfg.local_date(now), days)
+        tasks = self.load_tasks()
+        items = self._items_for(staff, self._distinct(tasks), self._done(tasks), self.cfg.local_date(now), days)
         with self.db.conn:
             for i in items:
                 self.code_for(i["task_id"], i["due"])
@@ -1133,8 +1287,9 @@ class Reminders:
 
     def ongoing(self, staff: Staff) -> list[TaskInfo]:
         """The staff member's undated tasks (ongoing / conditional / periodic / unspecified)."""
-        done = self._done()
-        return [t for t in self.load_tasks() if not t.dated and self._roles_of(staff, t) and (t.id, "") not in done]
+        tasks = self.load_tasks()
+        done = self._done(tasks)
+        return [t for t in self._distinct(tasks) if not t.dated and self._roles_of(staff, t) and (t.ident, "") not in done]
 
     def outbox(self, status: str | None = None) -> list[dict]:
         if status:
@@ -1222,21 +1377,44 @@ def format_upcoming(items: list[dict]) -> str:
 # ------------------------------------------------------------------------------------------------ scheduler
 
 async def run_scheduler(settings, sender, stop_event: asyncio.Event, clock: Callable[[], datetime] | None = None,
-                        interval: float = 60.0, db=None) -> None:
+                        interval: float = 60.0, db=None, health=None) -> None:
     """Tick every ``interval`` seconds (aligned to the minute by default) until ``stop_event`` is set.
-    Run it next to the channels in ``serve``: ``asyncio.create_task(run_scheduler(settings, sender, stop))``."""
-    if db is None:
-        Path(settings.db_path).parent.mkdir(parents=True, exist_ok=True)
-    rem = Reminders(db if db is not None else settings.db_path, settings)
+    Run it next to the channels in ``serve``: ``asyncio.create_task(run_scheduler(settings, sender, stop))``.
+
+    It never stops on an error: opening the database (creating the tables) is retried with backoff, a failed tick
+    is retried at the next one (the outbox catches up), each failure is logged, and ``health`` (handlers.health,
+    shown in /thongke) says that reminders are stopped while the database cannot be opened or ticks keep failing."""
+    from handlers.health import REMINDERS
+
     clock = clock or (lambda: datetime.now(timezone.utc))
+    rem: Reminders | None = None
+    failures = 0
     while not stop_event.is_set():
+        wait = None
         try:
+            if rem is None:
+                if db is None:
+                    Path(settings.db_path).parent.mkdir(parents=True, exist_ok=True)
+                rem = Reminders(db if db is not None else settings.db_path, settings)
+                if failures:
+                    log.info("reminders: database open again after %d failed attempt(s)", failures)
             stats = await rem.tick(sender, clock())
+            failures = 0
+            if health is not None:
+                health.ok(REMINDERS)
             if stats.get("sent") or stats.get("failed") or stats.get("blocked"):
                 log.info("reminders tick: %s", stats)
-        except Exception:  # keep the scheduler alive; the outbox makes the next tick catch up
-            log.exception("reminders tick failed")
-        wait = interval - (_time.time() % interval) if interval >= 1 else interval
+        except Exception as exc:  # keep the scheduler alive; the outbox makes the next tick catch up
+            failures += 1
+            opening = rem is None
+            log.exception("reminders: %s failed (%d in a row); retrying", "opening the database" if opening
+                          else "a tick", failures)
+            if health is not None and (opening or failures >= 3):
+                health.fail(REMINDERS, f"{type(exc).__name__}: {exc}")
+            if opening:  # back off quickly at first, then up to 5 minutes
+                wait = min(300.0, 0.5 * 2 ** min(failures, 10))
+        if wait is None:
+            wait = interval - (_time.time() % interval) if interval >= 1 else interval
         try:
             await asyncio.wait_for(stop_event.wait(), timeout=max(wait, 0.01))
         except asyncio.TimeoutError:

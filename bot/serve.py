@@ -30,6 +30,7 @@ async def build_conversation(settings: Settings, answerer: Any = None) -> Conver
     thread every later question runs on)."""
     from .staff import StaffRegistry
 
+    settings.admin_id_set()  # a bad BOT_ADMIN_IDS stops the start before anything is created (ConfigError)
     conversation = Conversation(answerer, settings, StaffRegistry(settings.db_path), settings.db_path)
     if answerer is None:
         from .app import build_answerer
@@ -92,7 +93,8 @@ async def serve(settings: Settings, *, conversation: Conversation | None = None,
 
         run_scheduler = _scheduler()
         if run_scheduler is not None:
-            scheduler = asyncio.ensure_future(run_scheduler(settings, MultiSender(senders), stop))
+            scheduler = asyncio.ensure_future(
+                _keep_running(run_scheduler, settings, MultiSender(senders), stop, conversation.health))
             log.info("reminder scheduler started")
         else:
             log.info("reminder scheduler not available (bot.reminders.run_scheduler missing)")
@@ -120,6 +122,30 @@ async def serve(settings: Settings, *, conversation: Conversation | None = None,
         if own:
             conversation.close()
         log.info("stopped")
+
+
+async def _keep_running(run_scheduler: Any, settings: Settings, sender: Any, stop: asyncio.Event, health: Any,
+                        first_delay: float = 1.0) -> None:
+    """The reminder scheduler, restarted (with backoff, up to 5 minutes) should it ever end before `stop`: it
+    retries its own errors, so this is the last guard, and /thongke shows the stop meanwhile."""
+    from handlers.health import REMINDERS
+
+    delay = first_delay
+    while not stop.is_set():
+        try:
+            await run_scheduler(settings, sender, stop, health=health)
+            if stop.is_set():
+                return
+            log.error("reminder scheduler ended without being stopped; restarting in %.0fs", delay)
+            health.fail(REMINDERS, "the scheduler ended")
+        except Exception as exc:
+            log.exception("reminder scheduler stopped; restarting in %.0fs", delay)
+            health.fail(REMINDERS, f"{type(exc).__name__}: {exc}")
+        try:
+            await asyncio.wait_for(stop.wait(), delay)
+        except asyncio.TimeoutError:
+            pass
+        delay = min(300.0, delay * 2)
 
 
 async def _start(channel: Any, name: str, started: list[Any]) -> None:

@@ -7,6 +7,13 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+ADMIN_CHANNELS = ("telegram", "zalo", "console")
+
+
+class ConfigError(ValueError):
+    """A setting that must be fixed before the bot starts (the message says how)."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
@@ -42,11 +49,15 @@ class Settings(BaseSettings):
     zalo_webhook_secret: str = Field("", alias="ZALO_WEBHOOK_SECRET")
 
     # Roles and limits
-    admin_ids: str = Field("", alias="BOT_ADMIN_IDS")  # comma separated "telegram:123,zalo:abc" or bare ids
+    admin_ids: str = Field("", alias="BOT_ADMIN_IDS")  # comma separated "telegram:123,zalo:abc"
     rate_limit_per_second: float = Field(2.0, alias="BOT_RATE_LIMIT_PER_SECOND")
     rate_limit_burst: int = Field(5, alias="BOT_RATE_LIMIT_BURST")
     max_message_chars: int = Field(1000, alias="BOT_MAX_MESSAGE_CHARS")
-    user_hash_salt: str = Field("cchc-bot", alias="BOT_USER_HASH_SALT")
+    max_query_chars: int = Field(200, alias="BOT_MAX_QUERY_CHARS")  # longest question text that is embedded
+    answer_threads: int = Field(1, alias="BOT_ANSWER_THREADS")  # OpenMP threads of serve/chat (embedding, FAISS)
+    user_queue_max: int = Field(3, alias="BOT_USER_QUEUE_MAX")  # a user's messages waiting behind the one answered
+    user_hash_salt: str = Field("", alias="BOT_USER_HASH_SALT")  # empty: random, kept in the data dir
+    log_retention_days: int = Field(90, alias="BOT_LOG_RETENTION_DAYS")
 
     # Reminders
     reminder_offsets: str = Field("7,1,0", alias="REMINDER_OFFSETS")  # days before due
@@ -65,7 +76,25 @@ class Settings(BaseSettings):
         return self.data_dir / "cchc.db"
 
     def admin_id_set(self) -> set[str]:
-        return {x.strip() for x in self.admin_ids.split(",") if x.strip()}
+        """{"telegram:123", "zalo:abc"}; ConfigError for an entry without its channel (a bare id would make
+        whoever has that id on ANY channel an admin: Telegram and Zalo ids are unrelated namespaces)."""
+        out, bad = set(), []
+        for entry in (x.strip() for x in self.admin_ids.split(",")):
+            if not entry:
+                continue
+            channel, sep, uid = entry.partition(":")
+            channel = channel.strip().lower()
+            if not sep or channel not in ADMIN_CHANNELS or not uid.strip():
+                bad.append(entry)
+            else:
+                out.add(f"{channel}:{uid.strip()}")
+        if bad:
+            raise ConfigError(
+                f"BOT_ADMIN_IDS: {', '.join(repr(b) for b in bad)} does not say which channel the id belongs to. "
+                "Write each admin as <channel>:<id>, e.g. BOT_ADMIN_IDS=telegram:123456789,zalo:6ede1f0a9b2c (channels: "
+                f"{', '.join(ADMIN_CHANNELS)}). A bare id is refused because it would make a user with the same id "
+                "on another channel an admin.")
+        return out
 
 
 def load_settings(**overrides) -> Settings:

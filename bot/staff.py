@@ -16,15 +16,12 @@ from pathlib import Path
 
 import sqlite_utils
 
+from bot.dbschema import ensure_schema
 from index.textnorm import fold, normalize
 
 CHANNELS = ("telegram", "zalo", "console")
 STATUSES = ("pending", "approved", "removed", "blocked")
 
-_STAFF_COLUMNS = {
-    "id": int, "name": str, "unit": str, "locality": str, "channel": str, "chat_id": str, "user_id": str,
-    "status": str, "quiet_start": str, "quiet_end": str, "created_at": str, "decided_by": str, "decided_at": str,
-}
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _COLLECTIVE = re.compile(
     r"^(cac|toan the|tat ca)\b.*\b(co quan|don vi|phong|ban|nganh|bo phan)\b|^thu truong cac\b"
@@ -89,6 +86,23 @@ class Staff:
         return cls(**{k: row.get(k) for k in cls.__dataclass_fields__})
 
 
+_STAFF_DDL = """
+CREATE TABLE IF NOT EXISTS [staff] (
+   [id] INTEGER PRIMARY KEY, [name] TEXT NOT NULL, [unit] TEXT, [locality] TEXT, [channel] TEXT NOT NULL,
+   [chat_id] TEXT NOT NULL, [user_id] TEXT, [status] TEXT NOT NULL, [quiet_start] TEXT, [quiet_end] TEXT,
+   [created_at] TEXT, [decided_by] TEXT, [decided_at] TEXT
+);
+CREATE INDEX IF NOT EXISTS [idx_staff_channel_user_id] ON [staff] ([channel], [user_id]);
+CREATE INDEX IF NOT EXISTS [idx_staff_status] ON [staff] ([status]);
+"""
+
+
+def _create_staff(conn: sqlite3.Connection) -> None:
+    for statement in _STAFF_DDL.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
 def connect(db_path: str | Path) -> sqlite_utils.Database:
     """A sqlite-utils Database over one connection with WAL and a generous busy timeout, so the
     `serve` process and CLI commands can use the same file at once."""
@@ -98,8 +112,8 @@ def connect(db_path: str | Path) -> sqlite_utils.Database:
     db = sqlite_utils.Database(conn)
     if str(db_path) != ":memory:":
         try:
-            db.execute("PRAGMA journal_mode=WAL")
-        except sqlite3.OperationalError:
+            db.execute("PRAGMA journal_mode=WAL").fetchall()
+        except sqlite3.OperationalError:  # another connection holds a lock; the file stays in its current mode
             pass
     db.execute("PRAGMA busy_timeout=30000")
     # WAL + NORMAL: a commit survives a killed process (only an OS crash may lose the last commits, which
@@ -114,11 +128,7 @@ class StaffRegistry:
         self._ensure()
 
     def _ensure(self) -> None:
-        t = self.db["staff"]
-        if not t.exists():
-            t.create(_STAFF_COLUMNS, pk="id", not_null={"name", "channel", "chat_id", "status"})
-            t.create_index(["channel", "user_id"], if_not_exists=True)
-            t.create_index(["status"], if_not_exists=True)
+        ensure_schema(self.db.conn, _create_staff, what="staff table")
 
     # ------------------------------------------------------------------ reads
     def _q(self, sql: str, params=()) -> list[dict]:

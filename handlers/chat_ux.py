@@ -74,7 +74,7 @@ class ChatUxMixin:
     @property
     def feedback(self) -> FeedbackStore:
         if getattr(self, "_feedback", None) is None:
-            self._feedback = FeedbackStore(self.db_path, self.settings.user_hash_salt)
+            self._feedback = FeedbackStore(self.db_path, self.usage.salt)  # the installation salt
         return self._feedback
 
     def _rich(self, intent: str = "", answer: Answer | None = None) -> RichHints:

@@ -60,6 +60,16 @@ def parse(text: str) -> tuple[str, str] | None:
     return name, (m.group(2) or "").strip()
 
 
+def parse_count(text: str, lo: int, hi: int) -> int | None:
+    """A whole number in ASCII digits within [lo, hi], else None: "²" (a digit to str.isdigit, not to int),
+    "-5", "1e3", "٣" and 99999999999999999999 are refused rather than guessed at."""
+    t = text.strip()
+    if not (t.isascii() and t.isdigit()) or len(t.lstrip("0")) > len(str(hi)):
+        return None
+    n = int(t)
+    return n if lo <= n <= hi else None
+
+
 def lookup(name: str) -> Command | None:
     return _BY_NAME.get(name)
 

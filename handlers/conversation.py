@@ -23,11 +23,12 @@ from handlers import texts as T
 from handlers.chat_state import ChatStore
 from handlers.chat_ux import NOOP, Attachment, ChatUxMixin, split_page
 from handlers.formatting import truncate
+from handlers.health import REMINDERS, ZALO_QUOTA, Health
 from handlers.ratelimit import RateLimiter
 from handlers.reminder_commands import ReminderCommands
 from handlers.rich import RichHints
 from handlers.types import Answer
-from handlers.usage_log import UsageLog
+from handlers.usage_log import UsageLog, installation_salt
 from index.textnorm import fold
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ class Incoming:
     display_name: str = ""
     text: str = ""
     callback_data: str | None = None
-    kind: str = "text"  # "text" | "command" | "callback" | "unsupported" | "document"
+    kind: str = "text"  # "text" | "command" | "callback" | "unsupported" | "document" | "unreadable" (no content)
     message_id: str | None = None  # the message (for a button press: the bot message carrying the button)
     is_group: bool = False  # group chat: choices and follow-ups are kept per member
     edited: bool = False  # the user edited an earlier message
@@ -74,6 +75,15 @@ class _Ctx:
     msg: Incoming
     role: str
     started: float
+
+
+@dataclass
+class _UserQueue:
+    """One user's messages inside `handle`: answered one at a time, in order."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    count: int = 0  # being answered + waiting
+    warned: bool = False  # told once that their messages are coming too fast
 
 
 class Conversation(ChatUxMixin):
@@ -99,15 +109,19 @@ class Conversation(ChatUxMixin):
         reminders: Any = None,
         clock: Callable[[], float] = time.monotonic,
         today: Callable[[], date] | None = None,
+        health: Health | None = None,
     ):
         self.answerer = answerer
         self.settings = settings
         self.staff = staff_registry
         self.db_path = Path(db_path or settings.db_path)
+        self.admins = settings.admin_id_set()  # first: a bad BOT_ADMIN_IDS stops the start (ConfigError)
         self.store = ChatStore(self.db_path)
-        self.usage = UsageLog(self.db_path, settings.user_hash_salt)
+        self.usage = UsageLog(self.db_path, installation_salt(self.db_path.parent, settings.user_hash_salt),
+                              retention_days=settings.log_retention_days)
         self.limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst, clock=clock)
-        self.admins = settings.admin_id_set()
+        self.health = health or Health()  # what is broken right now (reminders, Zalo quota), for /thongke
+        self._queues: dict[str, _UserQueue] = {}
         self.senders: dict[str, Any] = {}  # channel -> Sender, for messages to other channels (set by serve)
         self._reindex = reindex
         self._reindex_lock = asyncio.Lock()
@@ -117,20 +131,42 @@ class Conversation(ChatUxMixin):
         self.reminders = ReminderCommands(self.db_path, settings, reminders)
         self._today = today or (lambda: datetime.now(ZoneInfo(settings.timezone)).date())
         # The answerer is synchronous (index search, maybe an embedding model): run it off the event loop, on one
-        # thread, so channels stay responsive and the answerer never runs concurrently with itself.
+        # thread, so channels stay responsive and the answerer never runs concurrently with itself (its SQLite
+        # connection, query cache and C embedder are not safe to share between threads). Fairness between users
+        # comes from `handle`: each user has at most one question on this thread at a time.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="answerer")
 
     # ---------------------------------------------------------------- entry point
 
     async def handle(self, msg: Incoming) -> list[Outgoing]:
         started = time.perf_counter()
-        verdict = self.limiter.check(f"{msg.channel}:{msg.user_id}")
+        key = f"{msg.channel}:{msg.user_id}"
+        verdict = self.limiter.check(key)
         if verdict != "ok":
             self._log(msg, "refused", msg.text or msg.callback_data or "", intent="rate_limited", started=started)
             if verdict == "drop":
                 return []
-            seconds = max(1, round(self.limiter.retry_after(f"{msg.channel}:{msg.user_id}")))
+            seconds = max(1, round(self.limiter.retry_after(key)))
             return [Outgoing(msg.chat_id, T.RATE_LIMITED.format(seconds=seconds))]
+        # One user's messages are answered one at a time, in order, with a bounded number waiting: a flood from
+        # one person neither grows without limit nor queues ahead of other people's questions.
+        queue = self._queues.setdefault(key, _UserQueue())
+        if queue.count > max(0, int(self.settings.user_queue_max)):
+            self._log(msg, "refused", msg.text or msg.callback_data or "", intent="queue_full", started=started)
+            if queue.warned:
+                return []
+            queue.warned = True
+            return [Outgoing(msg.chat_id, T.QUEUE_FULL)]
+        queue.count += 1
+        try:
+            async with queue.lock:
+                return await self._handle(msg, started)
+        finally:
+            queue.count -= 1
+            if queue.count == 0:
+                self._queues.pop(key, None)
+
+    async def _handle(self, msg: Incoming, started: float) -> list[Outgoing]:
         ctx = _Ctx(msg, await self._role(msg.channel, msg.user_id), started)
         try:
             return await self._dispatch(ctx)
@@ -143,6 +179,10 @@ class Conversation(ChatUxMixin):
         msg = ctx.msg
         if msg.kind == "document" and msg.attachment is not None:
             return await self._on_document(ctx)
+        if msg.kind == "unreadable":  # content withheld by the platform (Zalo: a protected sender, a file, a card)
+            self._log(msg, "refused", f"<{msg.kind}>", intent=msg.kind, started=ctx.started)
+            admin_on_zalo = msg.channel == "zalo" and ctx.role == cmds.ADMIN  # perhaps a plan they meant to upload
+            return [self._reply(ctx, f"{T.UNREADABLE} {T.UPLOAD_HOW_ZALO}" if admin_on_zalo else T.UNREADABLE)]
         if msg.kind in ("unsupported", "document"):
             self._log(msg, "refused", f"<{msg.kind}>", intent="unsupported", started=ctx.started)
             admin_on_zalo = msg.channel == "zalo" and ctx.role == cmds.ADMIN  # Zalo delivers no files to bots
@@ -408,7 +448,7 @@ class Conversation(ChatUxMixin):
         rid, _, reason = args.lstrip("#").partition(" ")
         if not rid:
             return [self._reply(ctx, self._pending_text())], None
-        current = self.staff.get(int(rid)) if rid.isdigit() else None
+        current = self.staff.get(int(rid)) if cmds.parse_count(rid, 1, 10**12) else None
         if current is None or _field(current, "status") != "pending":
             return [self._reply(ctx, T.REQUEST_NOT_FOUND.format(id=rid))], False
         decider = f"{ctx.msg.channel}:{ctx.msg.user_id}"
@@ -476,7 +516,10 @@ class Conversation(ChatUxMixin):
         return await asyncio.get_running_loop().run_in_executor(self._executor, build_answerer, s)
 
     async def _cmd_thongke(self, ctx: _Ctx, args: str, command) -> tuple[list[Outgoing], bool | None]:
-        days = int(args) if args.isdigit() and 0 < int(args) <= 3660 else 30
+        days = cmds.parse_count(args, 1, 3660) if args else 30
+        if days is None:
+            return [self._reply(ctx, T.NUMBER_INVALID.format(value=truncate(args, 20), lo=1, hi=3660,
+                                                             usage=command.usage))], False
         s = self.usage.stats(days=days)
         lines = [T.STATS.format(**{k: getattr(s, k) for k in (
             "days", "messages", "users", "questions", "answered", "unanswered", "commands", "refused",
@@ -489,7 +532,21 @@ class Conversation(ChatUxMixin):
         if s.top_unanswered:
             lines.append(T.STATS_UNANSWERED)
             lines += [f"{i}. ({n}×) {truncate(q, 200)}" for i, (q, n) in enumerate(s.top_unanswered, 1)]
+        lines += self._health_lines()
         return [self._reply(ctx, "\n".join(lines))], None
+
+    def _health_lines(self) -> list[str]:
+        tz = ZoneInfo(self.settings.timezone)
+        out = []
+        for component, problem in sorted(self.health.problems().items()):
+            since = problem.since.astimezone(tz).strftime("%H:%M %d/%m/%Y")
+            if component == REMINDERS:
+                out.append(T.HEALTH_REMINDERS_STOPPED.format(since=since, error=truncate(problem.detail, 200)))
+            elif component == ZALO_QUOTA:
+                out.append(T.HEALTH_ZALO_QUOTA.format(since=since, until=problem.detail))
+            else:
+                out.append(f"⚠️ {component}: {truncate(problem.detail, 200)}")
+        return out
 
     # Reminder actions: the reminders module's logic (handlers/reminder_commands.py).
     async def _cmd_xong(self, ctx: _Ctx, args: str, command) -> tuple[list[Outgoing], bool | None]:
@@ -497,7 +554,7 @@ class Conversation(ChatUxMixin):
             return [self._reply(ctx, T.NOT_ENABLED)], None
         text = await self.reminders.run(
             command.name, args, channel=ctx.msg.channel, user_id=ctx.msg.user_id, chat_id=ctx.msg.chat_id,
-            staff=self._staff_record(ctx.msg.channel, ctx.msg.user_id),
+            staff=self._staff_record(ctx.msg.channel, ctx.msg.user_id), admin=ctx.role == cmds.ADMIN,
         )
         return [self._reply(ctx, text)], True
 
@@ -506,7 +563,7 @@ class Conversation(ChatUxMixin):
     # ---------------------------------------------------------------- roles, staff, notifications
 
     def is_admin(self, channel: str, user_id: str) -> bool:
-        return channel == "console" or f"{channel}:{user_id}" in self.admins or str(user_id) in self.admins
+        return channel == "console" or f"{channel}:{user_id}" in self.admins
 
     async def _role(self, channel: str, user_id: str) -> str:
         if self.is_admin(channel, user_id):
@@ -523,17 +580,40 @@ class Conversation(ChatUxMixin):
             record = self.staff.unblock(_field(record, "id"))
         return record if record is not None and _field(record, "status") == "approved" else None
 
-    def _admin_targets(self, channel: str) -> list[tuple[str, str]]:
-        """(channel, chat_id) of every admin: "telegram:123" entries, bare ids on the asking channel."""
-        out = []
-        for entry in sorted(self.admins):
-            ch, sep, uid = entry.partition(":")
-            out.append((ch, uid) if sep else (channel, entry))
-        return out
+    def _admin_targets(self) -> list[tuple[str, str]]:
+        """(channel, chat_id) of every admin (BOT_ADMIN_IDS entries are always "channel:id")."""
+        return [tuple(entry.split(":", 1)) for entry in sorted(self.admins)]  # type: ignore[misc]
+
+    async def zalo_quota_changed(self, until: datetime | None) -> None:
+        """The Zalo quota ran out (`until`: when sending is tried again) or came back (None): shown in /thongke and
+        told to the admins on their other channels (Zalo itself cannot carry the alert)."""
+        if until is None:
+            self.health.ok(ZALO_QUOTA)
+            text = T.ZALO_QUOTA_BACK
+        else:
+            self.health.fail(ZALO_QUOTA, until.strftime("%H:%M %d/%m/%Y"))
+            text = T.ZALO_QUOTA_ALERT.format(until=until.strftime("%H:%M %d/%m/%Y"))
+        await self.alert_admins(text, avoid="zalo")
+
+    async def alert_admins(self, text: str, *, avoid: str) -> int:
+        """Send `text` to every admin reachable on a channel other than `avoid`; returns how many got it."""
+        sent = 0
+        for channel, chat_id in self._admin_targets():
+            sender = self.senders.get(channel)
+            if channel == avoid or sender is None:
+                continue
+            try:
+                await sender.send(channel, chat_id, text)
+                sent += 1
+            except Exception:
+                log.exception("alert to an admin on %s failed", channel)
+        if not sent:
+            log.error("no admin could be alerted on a channel other than %s: %s", avoid, text)
+        return sent
 
     async def _notify_admins(self, ctx: _Ctx, text: str, request_id: Any) -> list[Outgoing]:
         replies: list[Outgoing] = []
-        for channel, chat_id in self._admin_targets(ctx.msg.channel):
+        for channel, chat_id in self._admin_targets():
             buttons = []
             if channel == ctx.msg.channel:
                 keys = [self.store.put_callback(channel, chat_id, {"a": a, "id": request_id}) for a in ("approve", "reject")]

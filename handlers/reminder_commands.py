@@ -13,9 +13,11 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from handlers import commands as cmds
 from handlers import texts as T
 
 DEFAULT_SNOOZE_DAYS = 3
+MAX_SNOOZE_DAYS = 365
 
 
 def _fmt(iso: str) -> str:
@@ -28,12 +30,12 @@ def _fmt(iso: str) -> str:
 def parse_date(text: str) -> date | None:
     """'30/6/2026', '30-06-2026', '2026-06-30' -> date."""
     text = text.strip()
-    m = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", text)
+    m = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", text, re.ASCII)
     try:
         if m:
             return date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
-        return date.fromisoformat(text)
-    except ValueError:
+        return date.fromisoformat(text) if text.isascii() else None
+    except (ValueError, OverflowError):
         return None
 
 
@@ -64,14 +66,15 @@ class ReminderCommands:
             self._reminders = self.module.Reminders(self.db_path, self.settings)
         return self._reminders
 
-    async def run(self, name: str, args: str, *, channel: str, user_id: str, chat_id: str, staff: Any) -> str:
+    async def run(self, name: str, args: str, *, channel: str, user_id: str, chat_id: str, staff: Any,
+                  admin: bool = False) -> str:
         m = self.module
         if m is None or not self.available():
             return T.NOT_ENABLED
         by = f"{channel}:{user_id}"
         if hasattr(m, "handle_command"):
             result = m.handle_command(name, args, channel=channel, user_id=user_id, chat_id=chat_id, staff=staff,
-                                      settings=self.settings)
+                                      settings=self.settings, admin=admin)
             return str(await result if inspect.isawaitable(result) else result)
         rem = self._engine()
         words = args.split()
@@ -82,6 +85,10 @@ class ReminderCommands:
         if not words:
             return T.USAGE.format(usage=T.REMINDER_USAGE[name])
         code = words[0].lstrip("#[").rstrip("]")
+        if name in ("xong", "hoanlai"):
+            refusal = self._refusal(rem, code, staff, admin)
+            if refusal:
+                return refusal
         if name == "xong":
             rec = rem.done(code, by=by)
             if rec is None:
@@ -89,11 +96,12 @@ class ReminderCommands:
             return T.REMINDER_DONE.format(code=code, due=_fmt(rec["occurrence"]) if rec["occurrence"] else "—",
                                           cancelled=rec.get("cancelled", 0))
         if name == "hoanlai":
-            days = int(words[1]) if len(words) > 1 and words[1].isdigit() else DEFAULT_SNOOZE_DAYS
-            try:
-                rec = rem.snooze(code, days, by=by)
-            except ValueError as exc:
-                return str(exc)
+            days = DEFAULT_SNOOZE_DAYS
+            if len(words) > 1:
+                days = cmds.parse_count(words[1], 1, MAX_SNOOZE_DAYS)
+                if days is None:
+                    return T.SNOOZE_DAYS_INVALID.format(value=words[1][:20], max=MAX_SNOOZE_DAYS, code=code)
+            rec = rem.snooze(code, days, by=by)
             if rec is None:
                 return T.REMINDER_UNKNOWN.format(code=code)
             return T.REMINDER_SNOOZED.format(code=code, days=days, until=_fmt(rec["until"][:10]))
@@ -108,3 +116,17 @@ class ReminderCommands:
             rem.set_due_override(task_id, due, by=by)
             return T.REMINDER_OVERRIDE.format(code=code, due=due.strftime("%d/%m/%Y"))
         return T.NOT_ENABLED
+
+    @staticmethod
+    def _refusal(rem: Any, code: str, staff: Any, admin: bool) -> str | None:
+        """Why this person may not close or postpone the task, or None. Admins may act on any task; staff only
+        on tasks their unit leads in their own locality (the engine's ``may_act``)."""
+        if admin or not hasattr(rem, "may_act"):
+            return None
+        task = rem.find_task(code)
+        if task is None:
+            return T.REMINDER_UNKNOWN.format(code=code)
+        if rem.may_act(staff, task):
+            return None
+        return T.REMINDER_NOT_OWNER.format(code=code, leads=", ".join(task.lead) or "đơn vị chủ trì",
+                                           locality=task.locality or "?")

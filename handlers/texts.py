@@ -26,6 +26,14 @@ ROLE_NAMES = {"citizen": "người dân", "staff": "cán bộ", "admin": "quản
 EMPTY = "Bạn chưa nhập nội dung. Hãy gõ câu hỏi, ví dụ: \"Ai chủ trì rà soát thủ tục hành chính?\""
 TOO_LONG = "Tin nhắn dài quá ({n} ký tự). Vui lòng hỏi ngắn gọn hơn, tối đa {limit} ký tự."
 UNSUPPORTED = "Xin lỗi, tôi chỉ đọc được tin nhắn chữ. Vui lòng gõ câu hỏi bằng chữ."
+UNREADABLE = (
+    "Xin lỗi, tôi không xem được nội dung tin nhắn vừa rồi: ứng dụng chat không chuyển cho bot tệp, thẻ liên kết "
+    "hay tin của tài khoản đang bật chế độ bảo vệ tin nhắn. Anh/chị vui lòng gõ câu hỏi dưới dạng chữ."
+)
+QUEUE_FULL = (
+    "Tôi đang trả lời các tin nhắn trước của anh/chị. Vui lòng chờ các câu trả lời đó rồi hỏi tiếp; "
+    "những tin gửi thêm lúc này sẽ không được xử lý."
+)
 UNKNOWN_COMMAND = "Không có lệnh /{name}. Gõ /help để xem các lệnh."
 DENIED_STAFF = (
     "Lệnh /{name} chỉ dành cho cán bộ đã được duyệt. Nếu bạn là cán bộ, hãy đăng ký bằng /dangky <đơn vị>."
@@ -46,9 +54,17 @@ REMINDER_USAGE = {
 REMINDER_UNKNOWN = "Không tìm thấy nhiệm vụ có mã {code}. Mã nằm trong tin nhắc việc hoặc trong /viectoi."
 REMINDER_DONE = "Đã ghi nhận hoàn thành nhiệm vụ mã {code} (hạn {due}); đã hủy {cancelled} nhắc việc đang chờ."
 REMINDER_SNOOZED = "Đã hoãn nhắc việc mã {code} {days} ngày; sẽ nhắc lại ngày {until}."
+REMINDER_NOT_OWNER = (
+    "Nhiệm vụ mã {code} do {leads} ({locality}) chủ trì. Chỉ cán bộ của đơn vị chủ trì tại địa bàn đó hoặc quản trị "
+    "viên mới được báo hoàn thành hay hoãn nhắc việc của nhiệm vụ này."
+)
+SNOOZE_DAYS_INVALID = (
+    "Số ngày hoãn \"{value}\" không hợp lệ: cần một số nguyên từ 1 đến {max}, ví dụ: /hoanlai {code} 7"
+)
 REMINDER_OVERRIDE = "Đã đặt thời hạn mới cho nhiệm vụ mã {code}: {due}. Lịch nhắc việc sẽ theo ngày này."
 
 USAGE = "Cách dùng: {usage}"
+NUMBER_INVALID = "\"{value}\" không phải số hợp lệ: cần một số nguyên từ {lo} đến {hi}. Cách dùng: {usage}"
 
 LOCALITY_SET = "Đã chọn địa bàn: {locality}. Các câu hỏi tiếp theo sẽ ưu tiên tài liệu của địa bàn này."
 LOCALITY_CLEARED = "Đã bỏ chọn địa bàn; tôi sẽ tìm trong tài liệu của tất cả các địa bàn."
@@ -75,7 +91,7 @@ APPROVED_ADMIN = "Đã duyệt yêu cầu #{id} ({name} — {unit}, {locality}).
 REJECTED_ADMIN = "Đã từ chối yêu cầu #{id} ({name})."
 APPROVED_USER = (
     "Yêu cầu đăng ký cán bộ #{id} của bạn đã được duyệt ({unit}, {locality}). "
-    "Bạn có thể dùng /nhiemvu, /hanchot và nhận nhắc việc."
+    "Bạn sẽ nhận nhắc việc của đơn vị và có thể dùng /viectoi, /xong, /hoanlai."
 )
 REJECTED_USER = "Yêu cầu đăng ký cán bộ #{id} của bạn chưa được duyệt.{reason}"
 REQUEST_NOT_FOUND = "Không có yêu cầu #{id} đang chờ duyệt."
@@ -155,3 +171,13 @@ STATS_FEEDBACK = "• Đánh giá câu trả lời: 👍 {up}, 👎 {down} (tỷ
 STATS_FEEDBACK_NONE = "• Đánh giá câu trả lời: chưa có"
 STATS_LATEST_UNANSWERED = "Câu hỏi chưa trả lời được gần đây:"
 STATS_LATEST_DOWN = "Câu trả lời bị đánh giá 👎 gần đây:"
+
+HEALTH_REMINDERS_STOPPED = (
+    "⚠️ Nhắc việc đang dừng từ {since}: {error}. Hệ thống đang tự thử lại; nếu kéo dài, kiểm tra nhật ký máy chủ."
+)
+HEALTH_ZALO_QUOTA = "⚠️ Zalo hết hạn mức tin nhắn từ {since}: tạm dừng gửi qua Zalo, thử lại lúc {until}."
+ZALO_QUOTA_ALERT = (
+    "Cảnh báo: tài khoản Zalo Bot đã dùng hết hạn mức tin nhắn của gói (lỗi 429). Bot tạm dừng gửi tin qua Zalo "
+    "(trả lời và nhắc việc) và sẽ thử lại lúc {until}; nhắc việc chưa gửi được vẫn được giữ lại."
+)
+ZALO_QUOTA_BACK = "Zalo Bot đã gửi tin được trở lại; các nhắc việc còn chờ sẽ được gửi."

@@ -1,19 +1,32 @@
 """Usage log in SQLite: every question and answer (and every command), never the raw user id.
 
 Table `usage_log`: ts (UTC ISO), channel, user_hash (salted SHA-256 of "channel:user_id"), kind
-("question" | "choice" | "command" | "refused"), question (the text as sent, or the command line), intent, found
-(1/0, NULL for commands), latency_ms, locality, answer_chars.
+("question" | "choice" | "command" | "refused"), question (the text with e-mail addresses, phone numbers and ID
+numbers replaced by placeholders: handlers/privacy.py), intent, found (1/0, NULL for commands), latency_ms,
+locality, answer_chars. Rows older than the retention (BOT_LOG_RETENTION_DAYS, 90 by default) are deleted at start
+and then once a day. The salt is random per installation (`installation_salt`), unless BOT_USER_HASH_SALT sets one.
 """
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
+import secrets
 import sqlite3
+import time
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from handlers.privacy import redact
 from index.textnorm import fold
+
+log = logging.getLogger(__name__)
+
+SALT_FILE = "user_hash_salt"
+PUBLIC_SALTS = {"", "cchc-bot", "change-me"}  # defaults that shipped in the code or .env.example: not secret
+PURGE_EVERY_S = 24 * 3600
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS usage_log (
@@ -31,6 +44,28 @@ CREATE TABLE IF NOT EXISTS usage_log (
 );
 CREATE INDEX IF NOT EXISTS usage_log_ts ON usage_log(ts);
 """
+
+
+def installation_salt(data_dir: str | Path, configured: str = "") -> str:
+    """The salt of user hashes: `configured` (BOT_USER_HASH_SALT) when it is a real secret, else a random one made
+    at first start and kept in `<data_dir>/user_hash_salt` (readable by the owner only)."""
+    if configured.strip() not in PUBLIC_SALTS:
+        return configured.strip()
+    path = Path(data_dir) / SALT_FILE
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    salt = secrets.token_hex(32)
+    try:  # O_EXCL: two processes starting at once agree on the first one's salt
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="utf-8").strip()
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(salt)
+    log.info("generated the user-hash salt in %s", path)
+    return salt
 
 
 def user_hash(channel: str, user_id: str, salt: str) -> str:
@@ -55,12 +90,26 @@ class Stats:
 
 
 class UsageLog:
-    def __init__(self, db_path: str | Path, salt: str):
+    def __init__(self, db_path: str | Path, salt: str, retention_days: int = 90, clock=time.time):
         self.db_path = Path(db_path)
         self.salt = salt
+        self.retention_days = max(1, int(retention_days))
+        self.clock = clock
+        self._purged_at = 0.0
         self.db_path.parent.mkdir(parents=True, exist_ok=True)
         with closing(self._connect()) as db, db:
             db.executescript(_SCHEMA)
+        self.purge()
+
+    def purge(self) -> int:
+        """Delete rows older than the retention; returns how many."""
+        cutoff = datetime.fromtimestamp(self.clock(), timezone.utc) - timedelta(days=self.retention_days)
+        with closing(self._connect()) as db, db:
+            n = db.execute("DELETE FROM usage_log WHERE ts < ?", (cutoff.isoformat(timespec="seconds"),)).rowcount
+        self._purged_at = self.clock()
+        if n:
+            log.info("usage log: %d rows older than %d days deleted", n, self.retention_days)
+        return n
 
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self.db_path, timeout=30)
@@ -81,12 +130,14 @@ class UsageLog:
         locality: str | None = None,
         answer_chars: int = 0,
     ) -> None:
+        if self.clock() - self._purged_at >= PURGE_EVERY_S:
+            self.purge()
         row = (
-            datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            datetime.fromtimestamp(self.clock(), timezone.utc).isoformat(timespec="seconds"),
             channel,
             self.hash(channel, user_id),
             kind,
-            question,
+            redact(question),
             intent or "",
             None if found is None else int(bool(found)),
             round(float(latency_ms), 1),

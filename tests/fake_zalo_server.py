@@ -12,7 +12,8 @@
 - Webhook: `inject(token, update)` POSTs the update to the registered URL (or `deliver_to`, standing in for the
   TLS-terminating proxy in front of the bot) with `X-Bot-Api-Secret-Token`; `wrapped` switches the body to
   `{ok, result}`, `secret_override` sends a wrong (or, with "", no) secret; statuses are recorded in `deliveries`.
-- `outbox`: every send. `fail_next(method, kind, times)`: 429, 502, 504, html, slow, ok_false_200.
+- `outbox`: every send. `fail_next(method, kind, times)`: 429, 502, 504, html, slow, ok_false_200, 403,
+  403_blocked, empty_result.
 """
 from __future__ import annotations
 
@@ -160,7 +161,8 @@ class FakeZaloServer:
     # ---- test controls
 
     def fail_next(self, method: str, kind: str, times: int = 1) -> None:
-        """kind: "429", "502", "504", "html", "slow", "ok_false_200"."""
+        """kind: "429", "502", "504", "html", "slow", "ok_false_200", "403" (a server-side error, as Zalo lists
+        it), "403_blocked" (a 403 that says the user blocked the bot), "empty_result" (ok:true, nothing set)."""
         self.faults[method].extend([kind] * times)
 
     async def inject(self, token: str, update: dict) -> int | None:
@@ -335,6 +337,15 @@ class _Handler(RequestHandler):
             self.set_status(502)
             self.set_header("Content-Type", "text/html")
             self.finish("<html><body><h1>502 Bad Gateway</h1></body></html>")
+            return
+        if fault in ("403", "403_blocked"):
+            self.fake.requests.append((method, token))
+            self.finish({"ok": False, "error_code": 403,
+                         "description": "User has blocked the bot" if fault == "403_blocked" else "Forbidden"})
+            return
+        if fault == "empty_result":
+            self.fake.requests.append((method, token))
+            self.finish({"ok": True, "result": {"url": "", "updated_at": now_ms()}})
             return
         if fault == "ok_false_200":
             self.fake.requests.append((method, token))

@@ -125,7 +125,7 @@ def test_a_year_of_reminders(tmp_path):
     # nothing for the done occurrence after it was done; recorded who/when
     assert not [k for k in sent if k.startswith("t-done|") and sent[k]["scheduled_at"] >= done_at[1].isoformat()]
     assert [k for k in sent if k.startswith("t-done|")]  # the ones before were sent
-    done_rows = list(rem.db.query("select * from reminder_done"))
+    done_rows = list(rem.db.query("select task_id, occurrence, done_by, done_at from reminder_done"))
     assert done_rows == [{"task_id": "t-done", "occurrence": "2026-05-31", "done_by": "telegram:minh",
                           "done_at": done_at[1].isoformat(timespec="seconds")}]
     # snooze honoured: nothing between the snooze and its end, one reminder when it ends

@@ -111,7 +111,7 @@ async def test_client_unknown_token_and_http_401(fake):
         await client.aclose()
 
 
-@pytest.mark.parametrize("fault", ["429", "502", "504", "html", "ok_false_200"])
+@pytest.mark.parametrize("fault", ["502", "504", "html", "ok_false_200"])  # not 429: the quota (test_zalo_limits)
 async def test_client_retries_transient_failures(fake, fault):
     token = fake.add_bot()
     client = client_for(fake, token)
@@ -128,13 +128,18 @@ async def test_client_retries_transient_failures(fake, fault):
         await client.aclose()
 
 
-async def test_client_retries_timeouts(fake):
+async def test_client_retries_read_timeouts_but_never_repeats_a_send_that_may_have_arrived(fake):
     token = fake.add_bot()
     client = ZaloClient(token, fake.base_url, backoff=0.01, timeout=0.5)
     try:
-        fake.fail_next("sendMessage", "slow")  # 2 s > 0.5 s read timeout, then a normal answer
-        await client.send_message("c1", "chậm")
-        assert len(fake.sent_to("c1")) >= 1
+        fake.fail_next("getMe", "slow")  # 2 s > 0.5 s read timeout: a read is simply asked again
+        assert (await client.get_me())["account_name"]
+        fake.fail_next("sendMessage", "slow")  # Zalo got it (and delivers it), but answers too late
+        with pytest.raises(httpx.ReadTimeout):
+            await client.send_message("c1", "chậm")
+        await asyncio.sleep(2.5)  # the slow calls finish on the fake's side
+        assert [m for m, t in fake.requests if t == token].count("getMe") == 2
+        assert [m["text"] for m in fake.sent_to("c1")] == ["chậm"]  # once: not sent again blindly
     finally:
         await client.aclose()
 
@@ -146,8 +151,9 @@ def test_parse_update_shapes():
     assert ref
     group, _ = parse_update(text_update("hỏi", "grp", "user2", group=True))
     assert group.chat_id == "grp" and group.user_id == "user2" and group.kind == "text"
-    for update in (image_update("c"), sticker_update("c"), voice_update("c"), unsupported_update("c")):
+    for update in (image_update("c"), sticker_update("c"), voice_update("c")):
         assert parse_update(update)[0].kind == "unsupported"
+    assert parse_update(unsupported_update("c"))[0].kind == "unreadable"  # no content: a protected sender...
     assert parse_update(unknown_event_update("c"))[0] is None
     assert parse_update(bot_update("c"))[0] is None
     assert parse_update({"event_name": "user.follow"})[0] is None
@@ -210,7 +216,7 @@ async def test_polling_survives_api_failures(fake, start_channel):
     channel, token = await start_channel()
     fake.fail_next("getUpdates", "502", times=2)
     fake.fail_next("getUpdates", "html")
-    fake.fail_next("sendMessage", "429")
+    fake.fail_next("sendMessage", "502")
     await fake.inject(token, text_update("/help", "u4"))
     [r] = await fake.wait_sent("u4", 1, timeout=20)
     assert "Các lệnh" in r["text"]
@@ -223,13 +229,18 @@ async def test_sender_maps_errors(fake):
     try:
         await sender.send("zalo", "c9", "Nhắc việc: hạn nộp báo cáo quý")
         assert fake.sent_to("c9")[0]["text"] == "Nhắc việc: hạn nộp báo cáo quý"
-        fake.fail_next("sendMessage", "429", times=3)
-        with pytest.raises(SendError) as err:
-            await sender.send("zalo", "c9", "x")
-        assert err.value.retryable and err.value.retry_after
         with pytest.raises(SendError) as err:
             await sender.send("zalo", "", "x")  # 400: not retryable
         assert not err.value.retryable and not err.value.blocked
+        fake.fail_next("sendMessage", "502")
+        with pytest.raises(SendError) as err:  # one attempt: the outbox retries, not the client
+            await sender.send("zalo", "c9", "x")
+        assert err.value.retryable and not err.value.blocked
+        assert [m for m, t in fake.requests if t == token].count("sendMessage") == 3
+        fake.fail_next("sendMessage", "429")
+        with pytest.raises(SendError) as err:  # the monthly quota: retried only when it may have been reset
+            await sender.send("zalo", "c9", "x")
+        assert err.value.retryable and err.value.retry_after >= 60
     finally:
         await client.aclose()
 

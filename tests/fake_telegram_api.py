@@ -1,0 +1,78 @@
+"""A minimal local Telegram Bot API for what the emulator cannot do: answer slowly (a timeout after Telegram got
+the message) or with flood control. It serves `getMe` and `sendMessage` at `/bot<token>/<method>` and records every
+call, so a test can count how many times the bot really sent a message.
+
+    api = await FakeTelegramApi().start()
+    api.mode = "slow"    # "ok" | "slow" (answers after `delay` seconds; the message counts as delivered) | "429"
+    Bot(token, base_url=api.base_url)
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+from tornado.httpserver import HTTPServer
+from tornado.netutil import bind_sockets
+from tornado.web import Application, RequestHandler
+
+
+class FakeTelegramApi:
+    def __init__(self, delay: float = 1.5):
+        self.mode = "ok"
+        self.delay = delay
+        self.calls: list[tuple[str, dict]] = []  # (method, parameters) of every request
+        self.delivered: list[dict] = []  # sendMessage calls the "platform" accepted (also the slow ones)
+        self._server: HTTPServer | None = None
+        self.port = 0
+
+    async def start(self) -> "FakeTelegramApi":
+        self._server = HTTPServer(Application([(r"/bot([^/]+)/(\w+)", _Handler, {"api": self})]))
+        sockets = bind_sockets(0, "127.0.0.1")
+        self._server.add_sockets(sockets)
+        self.port = sockets[0].getsockname()[1]
+        return self
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            await self._server.close_all_connections()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    def sends(self) -> int:
+        return sum(1 for m, _ in self.calls if m == "sendMessage")
+
+
+class _Handler(RequestHandler):
+    def initialize(self, api: FakeTelegramApi) -> None:
+        self.api = api
+
+    def check_xsrf_cookie(self) -> None:
+        return None
+
+    async def post(self, token: str, method: str) -> None:
+        ctype = self.request.headers.get("Content-Type", "")
+        params = json.loads(self.request.body or b"{}") if "json" in ctype else {
+            k: v[0].decode() for k, v in self.request.body_arguments.items()}
+        self.api.calls.append((method, params))
+        if method == "getMe":
+            self.finish({"ok": True, "result": {"id": 1, "is_bot": True, "first_name": "Fake", "username": "fake_bot"}})
+            return
+        if method != "sendMessage":
+            self.finish({"ok": True, "result": True})
+            return
+        if self.api.mode == "429":
+            self.set_status(429)
+            self.finish({"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1",
+                         "parameters": {"retry_after": 1}})
+            return
+        self.api.delivered.append(params)  # Telegram has it: the user will see it, whatever happens to our answer
+        if self.api.mode == "slow":
+            await asyncio.sleep(self.api.delay)
+        self.finish({"ok": True, "result": {
+            "message_id": len(self.api.delivered), "date": int(time.time()),
+            "chat": {"id": int(params.get("chat_id", 0)), "type": "private"},
+            "from": {"id": 1, "is_bot": True, "first_name": "Fake"}, "text": params.get("text", "")}})
