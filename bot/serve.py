@@ -69,6 +69,7 @@ async def serve(settings: Settings, *, conversation: Conversation | None = None,
     conversation.senders = senders
     channels: list[Any] = []
     scheduler: asyncio.Task | None = None
+    web = None
     try:
         if settings.telegram_bot_token:
             from .telegram_app import TelegramChannel
@@ -90,6 +91,11 @@ async def serve(settings: Settings, *, conversation: Conversation | None = None,
         if not tokens:
             senders["console"] = ConsoleSender()
 
+        if settings.web_port:  # the officer's review page
+            from web.server import start_in_serve
+
+            web = await start_in_serve(settings, conversation, senders)
+
         run_scheduler = _scheduler()
         if run_scheduler is not None:
             scheduler = asyncio.ensure_future(run_scheduler(settings, MultiSender(senders), stop))
@@ -110,6 +116,8 @@ async def serve(settings: Settings, *, conversation: Conversation | None = None,
         stop.set()
         if scheduler is not None:
             await _stop_scheduler(scheduler)
+        if web is not None:
+            await web.stop()
         for channel in reversed(channels):
             try:
                 await channel.stop()
