@@ -25,6 +25,7 @@ from starlette.templating import Jinja2Templates
 
 from bot.settings import Settings
 from bot.staff import StaffRegistry
+from handlers.qa import display_quote
 from index.corrections import (CorrectionError, clean_units, correction_log, load_corrections, parse_due,
                                save_correction, undo_correction)
 from index.records import Task
@@ -75,6 +76,7 @@ class ReviewApp:
         env.filters["d"] = data.fmt_date
         env.filters["t"] = lambda v: data.fmt_time(v, self.tz)
         env.globals["nav"] = NAV
+        env.filters["quote"] = display_quote  # the row as the chat quotes it (a long row without its group's goal)
 
     # ------------------------------------------------------------------ plumbing
     def db(self):
