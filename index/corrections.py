@@ -3,7 +3,7 @@
 Table ``task_corrections``, one row per task id (the correction as it stands now):
   task_id TEXT PK; lead TEXT (JSON list; NULL = not corrected); coordinate TEXT (JSON list; NULL = not corrected);
   deadline_text TEXT (NULL = not corrected); due TEXT (ISO date the officer set; NULL = read from the text);
-  not_a_task INTEGER; by TEXT; at TEXT (UTC ISO); original TEXT (JSON: the task as extracted before its first
+  not_a_task INTEGER; by TEXT; at TEXT (ISO, local time with its offset); original TEXT (JSON: the task as extracted before its first
   correction, so an undo can put it back and a correction whose task left the index can still be shown).
 Table ``task_correction_log``: every save and undo, append-only (who, when, before and after).
 
@@ -17,7 +17,8 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import MISSING, asdict, dataclass, field, replace
-from datetime import date, datetime, timezone
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 from pathlib import Path
 
 import sqlite_utils
@@ -174,8 +175,10 @@ def parse_due(value: str) -> str:
     raise CorrectionError(f"Ngày hạn “{v}” không hợp lệ; anh/chị nhập theo dạng ngày/tháng/năm, ví dụ 30/06/2026.")
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+def _now(tz: str) -> str:
+    """Local time with its offset ("2026-11-30T09:15:00+07:00"): its first ten characters are the local date the
+    chat shows in "đã được cán bộ hiệu chỉnh ngày …"."""
+    return datetime.now(ZoneInfo(tz)).isoformat(timespec="seconds")
 
 
 def _task_row(db, task_id: str) -> dict | None:
@@ -204,7 +207,8 @@ def _log(db, task_id: str, action: str, by: str, at: str, before, after) -> None
 
 
 def save_correction(db, task_id: str, *, by: str, lead=None, coordinate=None, deadline_text: str | None = None,
-                    due: str | None = None, not_a_task: bool | None = None, now: str | None = None) -> Correction:
+                    due: str | None = None, not_a_task: bool | None = None, now: str | None = None,
+                    tz: str = "Asia/Ho_Chi_Minh") -> Correction:
     """Record an officer's correction of one task and update the live ``tasks`` row at once.
 
     Each field: None leaves it as it is (corrected or not); ``lead``/``coordinate`` a list (or text, one unit per
@@ -236,7 +240,7 @@ def save_correction(db, task_id: str, *, by: str, lead=None, coordinate=None, de
         c.due = parse_due(due) or None
     if not_a_task is not None:
         c.not_a_task = bool(not_a_task)
-    c.by, c.at = by, now or _now()
+    c.by, c.at = by, now or _now(tz)
     base = _base_task(prev, live, c.original)
     with db.conn:
         db[TABLE].upsert(c.to_row(), pk="task_id")
@@ -273,7 +277,7 @@ def _base_task(prev: Correction | None, live: Task | None, original: dict) -> Ta
     return replace(live, **{k: orig[k] for k in touched if k in orig})
 
 
-def undo_correction(db, task_id: str, *, by: str, now: str | None = None) -> bool:
+def undo_correction(db, task_id: str, *, by: str, now: str | None = None, tz: str = "Asia/Ho_Chi_Minh") -> bool:
     """Drop the correction of one task and put its extracted values back in the live row (the task comes back if
     it was marked "not a task"). False when there was no correction."""
     from .store import row_to_task
@@ -286,7 +290,7 @@ def undo_correction(db, task_id: str, *, by: str, now: str | None = None) -> boo
     row = _task_row(db, task_id)
     live = row_to_task(row) if row is not None else None
     base = _base_task(prev, live, prev.original)
-    at = now or _now()
+    at = now or _now(tz)
     with db.conn:
         db[TABLE].delete(task_id)
         _log(db, task_id, "undo", " ".join(str(by or "").split())[:120], at, prev.to_row(), None)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 
@@ -175,27 +176,41 @@ def test_corrected_lead_and_deadline_drive_the_reminders(data):
     assert all(i.occurrence == due for i in plan)
 
 
-def test_correction_survives_reindex_and_reaches_the_chat_answer(data):
+PLAN = "kh-cchc-2026-phuong-chon-thanh.txt"
+OTHER_ROW = "Xây dựng và triển khai Kế hoạch Kiểm soát TTHC"  # another row of the same table
+
+
+def edit_plan(corpus: Path) -> None:
+    """An officer's plan edited: another task's text changes, the corrected task's own text does not."""
+    path = corpus / PLAN
+    text = path.read_text(encoding="utf-8")
+    assert text.count(OTHER_ROW) == 1
+    path.write_text(text.replace(OTHER_ROW, "Xây dựng, ban hành và triển khai Kế hoạch Kiểm soát TTHC năm 2026"),
+                    encoding="utf-8")
+
+
+def test_correction_survives_reindex_of_an_edited_plan_and_reaches_the_chat_answer(data, corpus_copy,
+                                                                                    settings_factory):
     from bot.app import build_answerer, run_index
-    from handlers.corrections_note import correction_note
 
-    db = _db(data)
+    settings = settings_factory(data.data_dir, corpus_copy)
+    db = _db(settings)
     tid = _task_id(db, "ban hành chưa đúng quy định")
-    save_correction(db, tid, by="Nguyễn Thị Lan", lead=[NEW_LEAD], now="2026-11-30T18:30:00+00:00")
-    # A parser change re-extracts every plan from scratch (the same happens when a plan file is edited).
-    db.execute("delete from index_meta where key = 'parser_version'")
-    db.conn.commit()
+    save_correction(db, tid, by="Nguyễn Thị Lan", lead=[NEW_LEAD], now="2026-12-01T01:30:00+07:00")
+    edit_plan(corpus_copy)
 
-    summary = run_index(data, progress=False)
+    summary = run_index(settings, progress=False)
 
-    assert summary.unchanged == 0 and summary.plans >= 5
-    row = _row(_db(data), tid)
+    assert PLAN in summary.changes  # the plan was re-extracted, not kept as it was
+    row = _row(_db(settings), tid)
     assert json.loads(row["lead"]) == [NEW_LEAD] and row["corrected_by"] == "Nguyễn Thị Lan"
-    answerer = build_answerer(data)
+    assert not _db(settings).execute("select count(*) from tasks where title = ?", [OTHER_ROW]).fetchone()[0]
+    answerer = build_answerer(settings)
     answer = answerer.ask(WHO_LEADS)
     assert answer.tasks and answer.tasks[0].id == tid
-    lead_line = next(line for line in answer.text.splitlines() if line.startswith("• Chủ trì"))
+    lead_line = next(line for line in answer.text.splitlines() if "Chủ trì" in line)
     assert NEW_LEAD in lead_line and OLD_LEAD not in lead_line
-    # the mark the chat adds (wired in handlers/qa.py): the local date of the correction, UTC+7
-    assert correction_note(answerer.task(tid)) == "(đã được cán bộ hiệu chỉnh ngày 01/12/2026)"
-    assert correction_note(next(t for t in answerer.index.tasks if t.id != tid)) == ""
+    # the chat marks the answer with the local date of the correction
+    assert "đã được cán bộ hiệu chỉnh ngày 01/12/2026" in answer.text
+    other = answerer.ask("Chơn Thành: ai chủ trì xây dựng và triển khai kế hoạch rà soát, đơn giản hóa TTHC hàng năm?")
+    assert other.tasks and other.tasks[0].id != tid and "hiệu chỉnh" not in other.text

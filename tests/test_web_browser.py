@@ -26,6 +26,8 @@ LOCALITY = "phường Chơn Thành"
 SEARCH = "ban hành chưa đúng quy định"
 OLD_LEAD = "Trung tâm Phục vụ hành chính công"
 NEW_LEAD = "Văn phòng HĐND và UBND"
+PLAN = "kh-cchc-2026-phuong-chon-thanh.txt"
+OTHER_ROW = "Xây dựng và triển khai Kế hoạch Kiểm soát TTHC"  # another row of the same table
 
 
 def _free_port() -> int:
@@ -34,9 +36,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _env(data_dir: Path, embedder: str, **extra) -> dict:
+def _env(data_dir: Path, corpus: Path, embedder: str, **extra) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "TELEGRAM_", "ZALO_"))}
-    env.update(BOT_DATA_DIR=str(data_dir), BOT_CORPUS_DIR=str(ROOT / "corpus"), BOT_EMBEDDER=embedder,
+    env.update(BOT_DATA_DIR=str(data_dir), BOT_CORPUS_DIR=str(corpus), BOT_EMBEDDER=embedder,
                PYTHONPATH=str(ROOT), **extra)
     return env
 
@@ -48,11 +50,12 @@ def site(built_index, tmp_path_factory, settings_factory):
     assert not missing, (f"the browser tests need Debian's Chromium and chromedriver ({missing} missing): "
                          "run `make test`, or scripts/install-chromium.sh")
     home = tmp_path_factory.mktemp("web")
-    data = home / "data"
+    data, corpus = home / "data", home / "corpus"
     shutil.copytree(built_index.data_dir, data)
-    settings = settings_factory(data)
+    shutil.copytree(ROOT / "corpus", corpus)
+    settings = settings_factory(data, corpus)
     port = _free_port()
-    env = _env(data, built_index.embedder, BOT_WEB_TOKEN=TOKEN)
+    env = _env(data, corpus, built_index.embedder, BOT_WEB_TOKEN=TOKEN)
     # cwd: a scratch dir, so a developer's .env is not read
     proc = subprocess.Popen([sys.executable, "-m", "bot", "web", "--port", str(port)], cwd=home, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -95,12 +98,25 @@ def css(drv, selector: str):
     return drv.find_elements("css selector", selector)
 
 
+def submit(drv, element) -> None:
+    """Click (or submit) and wait for the next page: a click does not wait for the navigation it starts."""
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    page = drv.find_element("tag name", "html")
+    if element.tag_name in ("button", "a"):
+        element.click()
+    else:
+        element.submit()
+    WebDriverWait(drv, 20).until(EC.staleness_of(page))
+
+
 def sign_in(drv, base: str, name: str = OFFICER, token: str = TOKEN, path: str = "/") -> None:
     drv.delete_all_cookies()
     drv.get(base + path)
     by_id(drv, "ten").send_keys(name)
     by_id(drv, "ma").send_keys(token)
-    by_id(drv, "ma").submit()
+    submit(drv, by_id(drv, "ma"))
 
 
 def db_row(settings, task_id: str) -> dict | None:
@@ -139,6 +155,8 @@ def test_a_wrong_token_is_refused_and_every_page_needs_sign_in(site, browser):
 
 def test_sign_in_by_keyboard_and_the_session_cookie(site, browser):
     from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
 
     base, *_ = site
     browser.delete_all_cookies()
@@ -150,7 +168,9 @@ def test_sign_in_by_keyboard_and_the_session_cookie(site, browser):
     assert browser.switch_to.active_element.get_attribute("id") == "ten"
     browser.switch_to.active_element.send_keys(OFFICER, Keys.TAB)
     assert browser.switch_to.active_element.get_attribute("id") == "ma"
+    page = browser.find_element("tag name", "html")
     browser.switch_to.active_element.send_keys(TOKEN, Keys.ENTER)
+    WebDriverWait(browser, 20).until(EC.staleness_of(page))
     assert browser.current_url.endswith("/nhiem-vu")  # back where the officer was going
     assert OFFICER in css(browser, ".who")[0].text
     cookie = browser.get_cookie("cchc_session")
@@ -170,14 +190,14 @@ def test_filter_correct_reindex_then_the_chat_answers_with_the_correction(site, 
     # Filter: locality + words of the task; then "lead inferred" alone
     Select(by_id(browser, "dia_ban")).select_by_visible_text(LOCALITY)
     by_id(browser, "tim").send_keys(SEARCH)
-    by_id(browser, "tim").submit()
+    submit(browser, by_id(browser, "tim"))
     rows = css(browser, "table.tasks tbody tr")
     assert [r.get_attribute("id") for r in rows] == [f"t-{task_id}"]
     assert OLD_LEAD in rows[0].find_element("css selector", "td.lead").text
     assert SEARCH in rows[0].find_element("css selector", "blockquote.quote").text  # the quoted source line
     browser.get(base + "/nhiem-vu")
     by_id(browser, "suy_ra").click()
-    by_id(browser, "suy_ra").submit()
+    submit(browser, by_id(browser, "suy_ra"))
     from index import store
 
     inferred = [t for t in store.load_tasks(store.open_db(settings.db_path)) if t.lead_inferred]
@@ -187,7 +207,7 @@ def test_filter_correct_reindex_then_the_chat_answers_with_the_correction(site, 
 
     # Correct the lead unit (and the coordinators) of the task
     browser.get(base + "/nhiem-vu?" + httpx.QueryParams({"dia_ban": LOCALITY, "tim": SEARCH}).__str__())
-    css(browser, f"#t-{task_id} a.button")[0].click()
+    submit(browser, css(browser, f"#t-{task_id} a.button")[0])
     assert f"/nhiem-vu/{task_id}" in browser.current_url
     for el in css(browser, "main input:not([type=hidden]), main textarea, main select"):
         assert browser.execute_script("return arguments[0].labels.length", el) > 0, el.get_attribute("name")
@@ -198,7 +218,7 @@ def test_filter_correct_reindex_then_the_chat_answers_with_the_correction(site, 
     coord = by_id(browser, "phoi_hop")
     coord.clear()
     coord.send_keys("Phòng Văn hóa - Xã hội")
-    css(browser, "form.edit button[type=submit]")[0].click()
+    submit(browser, css(browser, "form.edit button[type=submit]")[0])
 
     assert "Đã lưu hiệu chỉnh" in css(browser, ".flash")[0].text
     row = by_id(browser, f"t-{task_id}")  # back on the filtered list, at the row
@@ -207,14 +227,15 @@ def test_filter_correct_reindex_then_the_chat_answers_with_the_correction(site, 
     stored = db_row(settings, task_id)
     assert json.loads(stored["lead"]) == [NEW_LEAD] and stored["corrected_by"] == OFFICER
 
-    # Re-index from scratch in a separate process (a parser change re-extracts every plan)
-    db = store.open_db(settings.db_path)
-    db.execute("delete from index_meta where key = 'parser_version'")
-    db.conn.commit()
+    # The plan is edited (another row's text) and re-indexed, in a separate process as an officer would
+    plan = home / "corpus" / PLAN
+    text = plan.read_text(encoding="utf-8")
+    assert text.count(OTHER_ROW) == 1
+    plan.write_text(text.replace(OTHER_ROW, OTHER_ROW + " năm 2026"), encoding="utf-8")
     out = subprocess.run([sys.executable, "-m", "bot", "index", "--json", "--no-progress"], cwd=home, env=env,
                          capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
-    assert json.loads(out.stdout)["unchanged"] == 0
+    assert PLAN in json.loads(out.stdout)["changes"]  # re-extracted, not kept as it was
 
     # The correction is kept, on the page and in the table
     browser.get(base + f"/nhiem-vu/{task_id}")
@@ -227,8 +248,9 @@ def test_filter_correct_reindex_then_the_chat_answers_with_the_correction(site, 
 
     answer = build_answerer(settings).ask(WHO_LEADS)
     assert answer.tasks[0].id == task_id
-    lead_line = next(line for line in answer.text.splitlines() if line.startswith("• Chủ trì"))
+    lead_line = next(line for line in answer.text.splitlines() if "Chủ trì" in line)
     assert NEW_LEAD in lead_line and OLD_LEAD not in lead_line
+    assert "đã được cán bộ hiệu chỉnh ngày" in answer.text
 
     # Export the filtered view and read it back
     browser.get(base + "/nhiem-vu?" + str(httpx.QueryParams({"dia_ban": LOCALITY})))
@@ -264,7 +286,7 @@ def test_a_post_without_or_with_a_wrong_csrf_token_is_refused(site, browser):
         browser.execute_script(
             "const i = document.querySelector('form.edit input[name=csrf]');"
             "if (arguments[0] === 'remove') { i.remove(); } else { i.value = 'wrong-' + i.value; }", how)
-        css(browser, "form.edit button[type=submit]")[0].click()
+        submit(browser, css(browser, "form.edit button[type=submit]")[0])
         assert "mã chống giả mạo" in css(browser, "p.error")[0].text, how
     assert db_row(settings, task_id) == before
     # the same from a script that holds the session cookie but no CSRF token
@@ -278,7 +300,7 @@ def test_a_post_without_or_with_a_wrong_csrf_token_is_refused(site, browser):
     browser.get(base + f"/nhiem-vu/{task_id}")
     by_id(browser, "thoi_han").clear()
     by_id(browser, "thoi_han").send_keys("Trước ngày 15/12/2026")
-    css(browser, "form.edit button[type=submit]")[0].click()
+    submit(browser, css(browser, "form.edit button[type=submit]")[0])
     assert "Đã lưu hiệu chỉnh" in css(browser, ".flash")[0].text
     assert db_row(settings, task_id)["due"] == "2026-12-15"
 

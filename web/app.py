@@ -25,7 +25,7 @@ from starlette.templating import Jinja2Templates
 
 from bot.settings import Settings
 from bot.staff import StaffRegistry
-from handlers.qa import display_quote
+from handlers.render import display_quote
 from index.corrections import (CorrectionError, clean_units, correction_log, load_corrections, parse_due,
                                save_correction, undo_correction)
 from index.records import Task
@@ -240,7 +240,7 @@ class ReviewApp:
     def export(self, ctx: Ctx) -> Response:
         _, f, _, _, rows, _ = self._filtered(ctx)
         parts = [f"{k}={v}" for k, v in f.query().items()]
-        body = tasks_xlsx(rows, "; ".join(parts) or "tất cả nhiệm vụ")
+        body = tasks_xlsx(rows, "; ".join(parts) or "tất cả nhiệm vụ", self.tz)
         name = f"nhiem-vu-{self.today():%Y%m%d}.xlsx"
         return Response(body, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
@@ -295,7 +295,7 @@ class ReviewApp:
         if not changes:
             return self.redirect(ctx, nxt, "Không có thay đổi nào để lưu.")
         try:
-            save_correction(db, task_id, by=ctx.who, **changes)
+            save_correction(db, task_id, by=ctx.who, tz=self.settings.timezone, **changes)
         except CorrectionError as exc:
             return self.task(ctx, error=str(exc), values=values, status=400)
         log.info("correction of task %s by %s: %s", task_id, ctx.who, sorted(changes))
@@ -329,7 +329,7 @@ class ReviewApp:
     def undo_task(self, ctx: Ctx) -> Response:
         task_id = ctx.request.path_params["task_id"]
         nxt = self.safe_next(ctx.form.get("tiep"), "/nhiem-vu")
-        if not undo_correction(self.db(), task_id, by=ctx.who):
+        if not undo_correction(self.db(), task_id, by=ctx.who, tz=self.settings.timezone):
             return self.redirect(ctx, nxt, "Nhiệm vụ này không có hiệu chỉnh nào.")
         self._tasks_changed()
         return self.redirect(ctx, f"/nhiem-vu/{task_id}?" + urlencode({"tiep": nxt}),

@@ -3,21 +3,22 @@ from __future__ import annotations
 
 from datetime import date
 from io import BytesIO
+from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from .data import TaskRow
+from .data import TaskRow, fmt_time
 
 COLUMNS = [  # (header, width)
     ("Địa bàn", 18), ("Lĩnh vực", 24), ("Nhiệm vụ", 60), ("Chủ trì", 30), ("Chủ trì suy ra", 10),
     ("Phối hợp", 30), ("Thời hạn (theo văn bản)", 26), ("Hạn (ngày)", 12), ("Hiệu chỉnh bởi", 18),
-    ("Hiệu chỉnh lúc (UTC)", 20), ("Văn bản", 30), ("Mục", 30), ("Dòng trích dẫn", 80), ("Mã nhiệm vụ", 14),
+    ("Hiệu chỉnh lúc", 18), ("Văn bản", 30), ("Mục", 30), ("Dòng trích dẫn", 80), ("Mã nhiệm vụ", 14),
 ]
 
 
-def tasks_xlsx(rows: list[TaskRow], title: str) -> bytes:
+def tasks_xlsx(rows: list[TaskRow], title: str, tz: ZoneInfo) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = "Nhiệm vụ"
@@ -33,7 +34,7 @@ def tasks_xlsx(rows: list[TaskRow], title: str) -> bytes:
         due = r.occurrences[0] if r.occurrences else _date(t.due)
         ws.append([
             t.locality, t.area, t.title, "; ".join(t.lead), "có" if t.lead_inferred else "",
-            "; ".join(t.coordinate), t.deadline_text, due, t.corrected_by, t.corrected_at.replace("+00:00", ""),
+            "; ".join(t.coordinate), t.deadline_text, due, t.corrected_by, fmt_time(t.corrected_at, tz),
             t.document, t.section, t.quote, t.id,
         ])
         ws.cell(ws.max_row, 8).number_format = "DD/MM/YYYY"
