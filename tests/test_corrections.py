@@ -7,18 +7,18 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
+from correction_case import lead_line, pick_case
 from index import store
 from index.corrections import (CorrectionError, apply_corrections, load_corrections, parse_due, save_correction,
                                undo_correction)
 
-# A table row of the Chơn Thành plan, answered by the chat (tests/conftest_channels.py uses the same question).
-WHO_LEADS = "Chơn Thành: ai chủ trì rà soát, phát hiện các thủ tục hành chính ban hành chưa đúng quy định?"
+# A table row of the Chơn Thành plan (the store-level tests; the chat-level one picks its task: correction_case.py)
 OLD_LEAD = "Trung tâm Phục vụ hành chính công"
 NEW_LEAD = "Văn phòng HĐND và UBND"
 
@@ -176,41 +176,31 @@ def test_corrected_lead_and_deadline_drive_the_reminders(data):
     assert all(i.occurrence == due for i in plan)
 
 
-PLAN = "kh-cchc-2026-phuong-chon-thanh.txt"
-OTHER_ROW = "Xây dựng và triển khai Kế hoạch Kiểm soát TTHC"  # another row of the same table
-
-
-def edit_plan(corpus: Path) -> None:
-    """An officer's plan edited: another task's text changes, the corrected task's own text does not."""
-    path = corpus / PLAN
-    text = path.read_text(encoding="utf-8")
-    assert text.count(OTHER_ROW) == 1
-    path.write_text(text.replace(OTHER_ROW, "Xây dựng, ban hành và triển khai Kế hoạch Kiểm soát TTHC năm 2026"),
+def edit_plan(corpus: Path, document: str) -> None:
+    """The plan file is edited (a line added): it is re-extracted, and its unchanged tasks keep their ids."""
+    path = next(corpus.rglob(document))
+    path.write_text(path.read_text(encoding="utf-8").rstrip("\n") + "\n\nGhi chú: bản cập nhật của kế hoạch.\n",
                     encoding="utf-8")
 
 
 def test_correction_survives_reindex_of_an_edited_plan_and_reaches_the_chat_answer(data, corpus_copy,
-                                                                                    settings_factory):
+                                                                                    settings_factory, answerer):
     from bot.app import build_answerer, run_index
 
     settings = settings_factory(data.data_dir, corpus_copy)
     db = _db(settings)
-    tid = _task_id(db, "ban hành chưa đúng quy định")
-    save_correction(db, tid, by="Nguyễn Thị Lan", lead=[NEW_LEAD], now="2026-12-01T01:30:00+07:00")
-    edit_plan(corpus_copy)
+    case = pick_case(answerer, db)
+    save_correction(db, case.task_id, by="Nguyễn Thị Lan", lead=[case.new_lead], now="2026-12-01T01:30:00+07:00")
+    edit_plan(corpus_copy, case.document)
 
     summary = run_index(settings, progress=False)
 
-    assert PLAN in summary.changes  # the plan was re-extracted, not kept as it was
-    row = _row(_db(settings), tid)
-    assert json.loads(row["lead"]) == [NEW_LEAD] and row["corrected_by"] == "Nguyễn Thị Lan"
-    assert not _db(settings).execute("select count(*) from tasks where title = ?", [OTHER_ROW]).fetchone()[0]
-    answerer = build_answerer(settings)
-    answer = answerer.ask(WHO_LEADS)
-    assert answer.tasks and answer.tasks[0].id == tid
-    lead_line = next(line for line in answer.text.splitlines() if "Chủ trì" in line)
-    assert NEW_LEAD in lead_line and OLD_LEAD not in lead_line
+    assert case.document in summary.changes  # the plan was re-extracted, not kept as it was
+    row = _row(_db(settings), case.task_id)
+    assert json.loads(row["lead"]) == [case.new_lead] and row["corrected_by"] == "Nguyễn Thị Lan"
+    fresh = build_answerer(settings)
+    answer = fresh.ask(case.question)
+    assert answer.tasks and answer.tasks[0].id == case.task_id
+    assert case.new_lead in lead_line(answer.text) and case.old_lead not in lead_line(answer.text)
     # the chat marks the answer with the local date of the correction
     assert "đã được cán bộ hiệu chỉnh ngày 01/12/2026" in answer.text
-    other = answerer.ask("Chơn Thành: ai chủ trì xây dựng và triển khai kế hoạch rà soát, đơn giản hóa TTHC hàng năm?")
-    assert other.tasks and other.tasks[0].id != tid and "hiệu chỉnh" not in other.text

@@ -16,18 +16,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from correction_case import lead_line, pick_case
 from web import chromium
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "test-web-token-" + "x" * 16
 OFFICER = "Nguyễn Thị Lan"
-WHO_LEADS = "Chơn Thành: ai chủ trì rà soát, phát hiện các thủ tục hành chính ban hành chưa đúng quy định?"
-LOCALITY = "phường Chơn Thành"
-SEARCH = "ban hành chưa đúng quy định"
-OLD_LEAD = "Trung tâm Phục vụ hành chính công"
-NEW_LEAD = "Văn phòng HĐND và UBND"
-PLAN = "kh-cchc-2026-phuong-chon-thanh.txt"
-OTHER_ROW = "Xây dựng và triển khai Kế hoạch Kiểm soát TTHC"  # another row of the same table
+SEARCH = "ban hành chưa đúng quy định"  # a task of the Chơn Thành plan, for the tests that need any one task
 
 
 def _free_port() -> int:
@@ -180,80 +175,82 @@ def test_sign_in_by_keyboard_and_the_session_cookie(site, browser):
 
 # ------------------------------------------------------------------------------------------------ the flow
 
-def test_filter_correct_reindex_then_the_chat_answers_with_the_correction(site, browser, downloads):
+def test_filter_correct_reindex_then_the_chat_answers_with_the_correction(site, browser, downloads, answerer):
     from selenium.webdriver.support.ui import Select
 
+    from bot.app import build_answerer
+    from handlers.render import display_quote
+    from index import store
+
     base, settings, env, home = site
-    task_id = task_id_of_question(settings)
+    case = pick_case(answerer, store.open_db(settings.db_path))
+    tid = case.task_id
     sign_in(browser, base, path="/nhiem-vu")
 
     # Filter: locality + words of the task; then "lead inferred" alone
-    Select(by_id(browser, "dia_ban")).select_by_visible_text(LOCALITY)
-    by_id(browser, "tim").send_keys(SEARCH)
+    Select(by_id(browser, "dia_ban")).select_by_visible_text(case.locality)
+    by_id(browser, "tim").send_keys(case.title)
     submit(browser, by_id(browser, "tim"))
     rows = css(browser, "table.tasks tbody tr")
-    assert [r.get_attribute("id") for r in rows] == [f"t-{task_id}"]
-    assert OLD_LEAD in rows[0].find_element("css selector", "td.lead").text
-    assert SEARCH in rows[0].find_element("css selector", "blockquote.quote").text  # the quoted source line
+    assert f"t-{tid}" in [r.get_attribute("id") for r in rows]
+    assert all(case.locality in r.text for r in rows)
+    row = by_id(browser, f"t-{tid}")
+    assert case.old_lead in row.find_element("css selector", "td.lead").text
+    quote = row.find_element("css selector", "blockquote.quote").text  # the quoted source line, as the chat quotes it
+    assert quote and quote.split() == display_quote(store.row_to_task(db_row(settings, tid))).split()
     browser.get(base + "/nhiem-vu")
     by_id(browser, "suy_ra").click()
     submit(browser, by_id(browser, "suy_ra"))
-    from index import store
-
     inferred = [t for t in store.load_tasks(store.open_db(settings.db_path)) if t.lead_inferred]
     assert inferred and str(len(inferred)) == by_id(browser, "ket-qua").find_element("tag name", "strong").text
     shown = css(browser, "table.tasks tbody tr")
     assert shown and all(r.find_elements("css selector", ".badge.inferred") for r in shown)
 
     # Correct the lead unit (and the coordinators) of the task
-    browser.get(base + "/nhiem-vu?" + httpx.QueryParams({"dia_ban": LOCALITY, "tim": SEARCH}).__str__())
-    submit(browser, css(browser, f"#t-{task_id} a.button")[0])
-    assert f"/nhiem-vu/{task_id}" in browser.current_url
+    browser.get(base + "/nhiem-vu?" + str(httpx.QueryParams({"dia_ban": case.locality, "tim": case.title})))
+    submit(browser, css(browser, f"#t-{tid} a.button")[0])
+    assert f"/nhiem-vu/{tid}" in browser.current_url
     for el in css(browser, "main input:not([type=hidden]), main textarea, main select"):
         assert browser.execute_script("return arguments[0].labels.length", el) > 0, el.get_attribute("name")
     lead = by_id(browser, "chu_tri")
-    assert lead.get_attribute("value") == OLD_LEAD
+    assert case.old_lead in lead.get_attribute("value").splitlines()
     lead.clear()
-    lead.send_keys(NEW_LEAD)
+    lead.send_keys(case.new_lead)
     coord = by_id(browser, "phoi_hop")
     coord.clear()
-    coord.send_keys("Phòng Văn hóa - Xã hội")
+    coord.send_keys(case.old_lead)
     submit(browser, css(browser, "form.edit button[type=submit]")[0])
 
     assert "Đã lưu hiệu chỉnh" in css(browser, ".flash")[0].text
-    row = by_id(browser, f"t-{task_id}")  # back on the filtered list, at the row
-    assert NEW_LEAD in row.find_element("css selector", "td.lead").text
+    row = by_id(browser, f"t-{tid}")  # back on the filtered list, at the row
+    assert case.new_lead in row.find_element("css selector", "td.lead").text
     assert row.find_elements("css selector", ".badge.fixed")
-    stored = db_row(settings, task_id)
-    assert json.loads(stored["lead"]) == [NEW_LEAD] and stored["corrected_by"] == OFFICER
+    stored = db_row(settings, tid)
+    assert json.loads(stored["lead"]) == [case.new_lead] and stored["corrected_by"] == OFFICER
 
-    # The plan is edited (another row's text) and re-indexed, in a separate process as an officer would
-    plan = home / "corpus" / PLAN
-    text = plan.read_text(encoding="utf-8")
-    assert text.count(OTHER_ROW) == 1
-    plan.write_text(text.replace(OTHER_ROW, OTHER_ROW + " năm 2026"), encoding="utf-8")
+    # The plan is edited (a line added) and re-indexed, in a separate process as an officer would
+    plan = next((home / "corpus").rglob(case.document))
+    plan.write_text(plan.read_text(encoding="utf-8").rstrip("\n") + "\n\nGhi chú: bản cập nhật của kế hoạch.\n",
+                    encoding="utf-8")
     out = subprocess.run([sys.executable, "-m", "bot", "index", "--json", "--no-progress"], cwd=home, env=env,
                          capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
-    assert PLAN in json.loads(out.stdout)["changes"]  # re-extracted, not kept as it was
+    assert case.document in json.loads(out.stdout)["changes"]  # re-extracted, not kept as it was
 
     # The correction is kept, on the page and in the table
-    browser.get(base + f"/nhiem-vu/{task_id}")
-    assert by_id(browser, "chu_tri").get_attribute("value") == NEW_LEAD
+    browser.get(base + f"/nhiem-vu/{tid}")
+    assert by_id(browser, "chu_tri").get_attribute("value") == case.new_lead
     assert OFFICER in css(browser, ".badge.fixed")[0].text
-    assert json.loads(db_row(settings, task_id)["lead"]) == [NEW_LEAD]
+    assert json.loads(db_row(settings, tid)["lead"]) == [case.new_lead]
 
     # ... and the chat answers with it
-    from bot.app import build_answerer
-
-    answer = build_answerer(settings).ask(WHO_LEADS)
-    assert answer.tasks[0].id == task_id
-    lead_line = next(line for line in answer.text.splitlines() if "Chủ trì" in line)
-    assert NEW_LEAD in lead_line and OLD_LEAD not in lead_line
+    answer = build_answerer(settings).ask(case.question)
+    assert answer.tasks[0].id == tid
+    assert case.new_lead in lead_line(answer.text) and case.old_lead not in lead_line(answer.text)
     assert "đã được cán bộ hiệu chỉnh ngày" in answer.text
 
     # Export the filtered view and read it back
-    browser.get(base + "/nhiem-vu?" + str(httpx.QueryParams({"dia_ban": LOCALITY})))
+    browser.get(base + "/nhiem-vu?" + str(httpx.QueryParams({"dia_ban": case.locality})))
     count = int(by_id(browser, "ket-qua").find_element("tag name", "strong").text)
     for f in downloads.glob("*"):
         f.unlink()
@@ -268,10 +265,10 @@ def test_filter_correct_reindex_then_the_chat_answers_with_the_correction(site, 
     header = [c.value for c in ws[1]]
     rows = [dict(zip(header, (c.value for c in r))) for r in ws.iter_rows(min_row=2)]
     assert len(rows) == count > 1
-    assert {r["Địa bàn"] for r in rows} == {LOCALITY}
-    [mine] = [r for r in rows if r["Mã nhiệm vụ"] == task_id]
-    assert mine["Chủ trì"] == NEW_LEAD and mine["Phối hợp"] == "Phòng Văn hóa - Xã hội"
-    assert mine["Hiệu chỉnh bởi"] == OFFICER and SEARCH in mine["Dòng trích dẫn"]
+    assert {r["Địa bàn"] for r in rows} == {case.locality}
+    [mine] = [r for r in rows if r["Mã nhiệm vụ"] == tid]
+    assert mine["Chủ trì"] == case.new_lead and mine["Phối hợp"] == case.old_lead
+    assert mine["Hiệu chỉnh bởi"] == OFFICER and mine["Dòng trích dẫn"] == db_row(settings, tid)["quote"]
 
 
 def test_a_post_without_or_with_a_wrong_csrf_token_is_refused(site, browser):

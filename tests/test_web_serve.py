@@ -16,14 +16,13 @@ import pytest
 from bench import emulator
 from bot.serve import serve
 from bot.staff import StaffRegistry
-from conftest_channels import WHO_LEADS, make_settings, shared_answerer, shared_index  # noqa: F401
+from conftest_channels import make_settings, shared_answerer, shared_index  # noqa: F401
+from correction_case import lead_line, pick_case
 from handlers.conversation import Conversation
 from index import store
 from test_telegram_e2e import User, text_of
 
 TOKEN = "serve-web-token-0123456789"
-OLD_LEAD = "Trung tâm Phục vụ hành chính công"
-NEW_LEAD = "Văn phòng HĐND và UBND"
 
 
 def _free_port() -> int:
@@ -38,10 +37,6 @@ def emulator_port():
     assert reason is None, f"this test needs the Telegram emulator: {reason}"
     with emulator.running_emulator() as port:
         yield port
-
-
-def _lead_line(text: str) -> str:
-    return next(line for line in text.splitlines() if "Chủ trì" in line)
 
 
 async def test_serve_runs_the_review_page_and_corrections_reach_the_chat(emulator_port, built_index, tmp_path,
@@ -70,27 +65,29 @@ async def test_serve_runs_the_review_page_and_corrections_reach_the_chat(emulato
                 pass
             assert time.monotonic() < deadline and not task.done(), "the review page did not start"
             await asyncio.sleep(0.2)
+        case = pick_case(shared_answerer(), store.open_db(settings.db_path))
+        extracted = shared_answerer().task(case.task_id)
         user = User(tg, bot_token, 601, "Mai")
-        [before] = await user.ask(WHO_LEADS)
-        assert OLD_LEAD in _lead_line(text_of(before))
+        [before] = await user.ask(case.question)
+        assert case.old_lead in lead_line(text_of(before))
 
         # a correction on the page (a script's POST: Bearer token, no CSRF token needed)
-        [row] = store.open_db(settings.db_path).query("select id from tasks where title like ?",
-                                                      ["%ban hành chưa đúng quy định%"])
         old_answerer = conversation.answerer
-        r = await web.post(f"/nhiem-vu/{row['id']}", data={
-            "chu_tri": NEW_LEAD, "phoi_hop": "Các cơ quan, đơn vị", "thoi_han": "Thường xuyên", "ngay_han": ""})
+        r = await web.post(f"/nhiem-vu/{case.task_id}", data={
+            "chu_tri": case.new_lead, "phoi_hop": "\n".join(extracted.coordinate),
+            "thoi_han": extracted.deadline_text, "ngay_han": ""})
         assert r.status_code == 303
         deadline = time.monotonic() + 30
         while conversation.answerer is old_answerer:  # reloaded once, shortly after the last correction
             assert time.monotonic() < deadline, "the chat's answerer was not reloaded"
             await asyncio.sleep(0.2)
-        [after] = await user.ask(WHO_LEADS)
-        assert NEW_LEAD in _lead_line(text_of(after)) and OLD_LEAD not in _lead_line(text_of(after))
+        [after] = await user.ask(case.question)
+        assert case.new_lead in lead_line(text_of(after)) and case.old_lead not in lead_line(text_of(after))
+        assert "đã được cán bộ hiệu chỉnh ngày" in text_of(after)
 
         # a registration approved on the page is told to the person on Telegram
-        await user.ask("/diaban Chơn Thành")
-        [sent] = await user.ask(f"/dangky {NEW_LEAD}")
+        await user.ask(f"/diaban {case.locality}")
+        [sent] = await user.ask(f"/dangky {case.new_lead}")
         assert "Đã gửi yêu cầu" in text_of(sent)
         [pending] = StaffRegistry(settings.db_path).list("pending")
         r = await web.post(f"/nhac-han/dang-ky/{pending.id}/duyet")
