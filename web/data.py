@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
+from handlers.privacy import redact
 from index import store
 from index.corrections import load_corrections
 from index.deadlines import Deadline, occurrences
@@ -416,7 +417,8 @@ class Unanswered:
 
 def unanswered_questions(db, days: int, limit: int = 200) -> list[Unanswered]:
     """Questions the bot could not answer (usage log, found = 0), the same question folded together. The usage log
-    stores no raw user id (a salted hash, which is never shown) and the question as its logger kept it."""
+    stores no raw user id (a salted hash, which is never shown); the question is shown redacted (handlers.privacy:
+    no phone number, ID number or e-mail), whatever the log kept."""
     if "usage_log" not in _tables(db):
         return []
     cols = _columns(db, "usage_log")
@@ -427,7 +429,7 @@ def unanswered_questions(db, days: int, limit: int = 200) -> list[Unanswered]:
                     f"where found = 0 and ts >= ?{kind} order by ts desc", [since])
     groups: dict[str, Unanswered] = {}
     for r in rows:
-        q = str(r["question"] or "").strip()
+        q = redact(str(r["question"] or "").strip())  # whatever the log kept: no phone, ID or e-mail on the page
         if not q:
             continue
         k = " ".join(fold(q).split()).rstrip("?. ")
@@ -455,4 +457,4 @@ def disliked_answers(db, days: int, limit: int = 200) -> list[dict]:
     order = " order by ts desc" if "ts" in cols else ""
     rows = db.query(f"select {', '.join(pick)} from feedback where {where}{order} limit ?",
                     [since, limit] if "ts" in cols else [limit])
-    return [dict(r) for r in rows]
+    return [{**dict(r), "question": redact(str(r["question"] or ""))} for r in rows]
