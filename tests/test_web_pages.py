@@ -268,3 +268,20 @@ def test_a_session_cookie_from_another_token_is_worthless(data, settings_factory
     other.cookies.update(c.cookies)
     r = other.get("/nhiem-vu")
     assert r.status_code == 303 and r.headers["location"].startswith("/dang-nhap")
+
+
+def test_the_parsed_tasks_are_cached_until_the_database_changes(data):
+    """The tasks list is parsed once and kept while the database file is unchanged; a write by another process
+    (a re-index, the chat's /dathan, a correction saved elsewhere) is seen on the next page."""
+    from index.corrections import save_correction
+
+    c = signed_in(data)
+    tid = _task_id(data)
+    app = c.app.state.review
+    assert f'id="t-{tid}"' in c.get(f"/nhiem-vu?tim={SEARCH}").text
+    cached = app._taskset[1]
+    c.get("/nhiem-vu?suy_ra=1")
+    assert app._taskset[1] is cached  # nothing changed: not parsed again
+    save_correction(store.open_db(data.db_path), tid, by="Người khác", lead=["Phòng Kinh tế"])
+    row = c.get(f"/nhiem-vu?tim={SEARCH}").text.split(f'id="t-{tid}"')[1].split("</tr>")[0]
+    assert "Phòng Kinh tế" in row and app._taskset[1] is not cached

@@ -7,6 +7,8 @@ log and the feedback table); every request opens its own SQLite connection.
 from __future__ import annotations
 
 import logging
+import os
+import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -30,7 +32,7 @@ from index.corrections import (CorrectionError, clean_units, correction_log, loa
                                save_correction, undo_correction)
 from index.records import Task
 from index.store import row_to_task
-from index.textnorm import normalize
+from index.textnorm import fold, normalize
 
 from . import data, schedule
 from .export import tasks_xlsx
@@ -71,6 +73,9 @@ class ReviewApp:
         self.throttle = Throttle()
         self.hooks = hooks or Hooks()
         self.tz = ZoneInfo(settings.timezone)
+        self._taskset: tuple[tuple, data.TaskSet] | None = None
+        self._schedule: tuple[tuple, list] | None = None
+        self._cache_lock = threading.Lock()
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
         env = self.templates.env
         env.filters["d"] = data.fmt_date
@@ -81,6 +86,28 @@ class ReviewApp:
     # ------------------------------------------------------------------ plumbing
     def db(self):
         return data.connect(self.settings.db_path)
+
+    def _version(self) -> tuple:
+        """Changes with any write to the database (a re-index, a correction, a /dathan date, a reminder sent): the
+        file's and its WAL's modification time and size."""
+        paths = [self.settings.db_path, Path(f"{self.settings.db_path}-wal")]
+        return tuple((st.st_mtime_ns, st.st_size) for p in paths if (st := _stat(p)) is not None)
+
+    def taskset(self, db) -> data.TaskSet:
+        """The parsed tasks, rebuilt when the database changed."""
+        key = self._version()
+        with self._cache_lock:
+            if self._taskset is None or self._taskset[0] != key:
+                self._taskset = (key, data.TaskSet(db))
+            return self._taskset[1]
+
+    def planned(self, db, today: date) -> list[schedule.ScheduleItem]:
+        """The 30-day schedule, planned again when the database changed or the day did."""
+        key = (self._version(), today)
+        with self._cache_lock:
+            if self._schedule is None or self._schedule[0] != key:
+                self._schedule = (key, schedule.schedule(db, self.settings, today, days=30))
+            return self._schedule[1]
 
     def today(self, request: Request | None = None) -> date:
         raw = (request.query_params.get("ngay") or "").strip() if request is not None else ""
@@ -196,51 +223,48 @@ class ReviewApp:
         db = self.db()
         today = self.today(ctx.request)
         docs = data.documents(db)
-        tasks = data.load_tasks(db)
-        due = data.due_by_unit(db, tasks, today)
+        ts = self.taskset(db)
+        due = data.due_by_unit(db, ts, today)
         month_start, month_end = data.month_bounds(today)
         corrections = load_corrections(db)
         return self.render(ctx, "overview.html", title="Tổng quan", docs=docs, due=due, today=today,
                            month_start=month_start, month_end=month_end,
                            overdue_from=today - timedelta(days=data.OVERDUE_DAYS),
-                           yesterday=today - timedelta(days=1), n_tasks=len(tasks),
+                           yesterday=today - timedelta(days=1), n_tasks=len(ts.tasks),
                            n_corrections=len(corrections), no_index=not docs)
 
     # ------------------------------------------------------------------ tasks
     def _filtered(self, ctx: Ctx):
         db = self.db()
         f, errors = data.TaskFilter.from_query(ctx.request.query_params)
-        tasks = data.load_tasks(db)
-        status = data.change_status(db)
-        rows = data.filter_tasks(tasks, f, status, data.due_overrides(db))
-        return db, f, errors, tasks, rows, status
+        ts = self.taskset(db)
+        return db, f, errors, ts, data.filter_tasks(ts, f)  # positions in ts.tasks
 
     def tasks(self, ctx: Ctx) -> Response:
-        db, f, errors, tasks, rows, status = self._filtered(ctx)
+        db, f, errors, ts, rows = self._filtered(ctx)
         try:
             page = max(1, int(ctx.request.query_params.get("trang") or 1))
         except ValueError:
             page = 1
         pages = max(1, (len(rows) + PAGE_SIZE - 1) // PAGE_SIZE)
         page = min(page, pages)
-        shown = rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+        shown = data.task_rows(ts, rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE], f)
         query = f.query()
         here = "/nhiem-vu" + (f"?{urlencode({**query, 'trang': page} if page > 1 else query)}" if query or page > 1 else "")
-        docs = data.documents(db)
         return self.render(
-            ctx, "tasks.html", title="Nhiệm vụ", f=f, errors=errors, rows=shown, total=len(rows), all=len(tasks),
+            ctx, "tasks.html", title="Nhiệm vụ", f=f, errors=errors, rows=shown, total=len(rows), all=len(ts.tasks),
             page=page, pages=pages, query=query, here=here,
             page_link=lambda p: "/nhiem-vu?" + urlencode({**query, "trang": p}),
             export="/nhiem-vu.xlsx" + (f"?{urlencode(query)}" if query else ""),
-            localities=data.localities(tasks, docs), areas=data.areas(tasks), units=data.unit_names(tasks),
-            has_status=data.records_changes(db),
-            orphans=data.orphan_corrections(db, tasks) if not f.active else [],
+            localities=data.localities(db, ts), areas=ts.areas(), units=ts.unit_names(),
+            has_status=ts.records_changes,
+            orphans=data.orphan_corrections(db, ts.tasks) if not f.active else [],
         )
 
     def export(self, ctx: Ctx) -> Response:
-        _, f, _, _, rows, _ = self._filtered(ctx)
+        _, f, _, ts, rows = self._filtered(ctx)
         parts = [f"{k}={v}" for k, v in f.query().items()]
-        body = tasks_xlsx(rows, "; ".join(parts) or "tất cả nhiệm vụ", self.tz)
+        body = tasks_xlsx(data.task_rows(ts, rows, f), "; ".join(parts) or "tất cả nhiệm vụ", self.tz)
         name = f"nhiem-vu-{self.today():%Y%m%d}.xlsx"
         return Response(body, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
@@ -346,13 +370,18 @@ class ReviewApp:
     def reminders(self, ctx: Ctx) -> Response:
         db = self.db()
         today = self.today(ctx.request)
-        items = schedule.schedule(db, self.settings, today, days=30)
+        items = self.planned(db, today)
+        localities = sorted({i.locality for i in items}, key=fold)
+        locality = ctx.request.query_params.get("dia_ban") or ""
+        if locality:
+            items = [i for i in items if i.locality == locality]
         days: dict[date, list] = {}
         for i in items:
             days.setdefault(i.day, []).append(i)
         staff = StaffRegistry(db)
         return self.render(
             ctx, "reminders.html", title="Nhắc hạn", today=today, days=days, n_items=len(items),
+            localities=localities, locality=locality,
             nobody=sum(1 for i in items if not i.recipients),
             counts=schedule.outbox_counts(db), status_labels=schedule.STATUS_LABELS,
             pending=schedule.outbox_rows(db, "pending"), failed=schedule.outbox_rows(db, "failed"),
@@ -419,6 +448,13 @@ class ReviewApp:
         app.add_middleware(_Headers)
         app.state.review = self
         return app
+
+
+def _stat(path: Path) -> os.stat_result | None:
+    try:
+        return os.stat(path)
+    except OSError:
+        return None
 
 
 class _Headers:

@@ -230,6 +230,72 @@ def task_occurrences(t: Task, lo: date, hi: date, override: date | None = None) 
     return []
 
 
+class TaskSet:
+    """The tasks table parsed once, for as long as the database file does not change (the page caches it): the
+    tasks, each one's Deadline (one object per distinct deadline, as the plans repeat them), the index's
+    new/changed marks and the /dathan dates; the due dates of each distinct deadline in a window are expanded once
+    per window. Parsing 100,000 task rows takes seconds; a page must not pay that on every request."""
+
+    def __init__(self, db):
+        self.tasks: list[Task] = load_tasks(db)
+        self.status = change_status(db)
+        self.records_changes = records_changes(db)
+        self.overrides = due_overrides(db)
+        shared: dict[str, Deadline] = {}
+        self.deadlines: list[Deadline | None] = []
+        for t in self.tasks:
+            if t.deadline and t.deadline.get("kind"):
+                key = json.dumps(t.deadline, sort_keys=True, default=str)
+                self.deadlines.append(shared.get(key) or shared.setdefault(key, Deadline.from_dict(t.deadline)))
+            else:
+                self.deadlines.append(None)
+        folded: dict[str, str] = {}
+        self.folded_locality = [folded.get(t.locality) or folded.setdefault(t.locality, fold(t.locality))
+                                for t in self.tasks]
+        self._windows: dict[tuple[date, date], dict[int, list[date]]] = {}
+        self._text: list[str] | None = None
+        self._units: list[str] | None = None
+        self._areas: list[str] | None = None
+
+    def occurrences(self, i: int, lo: date, hi: date) -> list[date]:
+        """Due dates of task i in [lo, hi], as the reminders see them (an admin's /dathan date wins)."""
+        t = self.tasks[i]
+        override = self.overrides.get(t.id)
+        if override:
+            return [override] if lo <= override <= hi else []
+        dl = self.deadlines[i]
+        if dl is None:
+            return task_occurrences(t, lo, hi)
+        window = self._windows.get((lo, hi))
+        if window is None:
+            if len(self._windows) > 32:
+                self._windows.clear()
+            window = self._windows.setdefault((lo, hi), {})
+        got = window.get(id(dl))
+        if got is None:
+            got = window[id(dl)] = occurrences(dl, lo, hi)
+        return got
+
+    def text(self, i: int) -> str:
+        """Folded task text for the search box, folded once on the first search."""
+        if self._text is None:
+            self._text = [fold(f"{t.title} {t.output} {t.quote}") for t in self.tasks]
+        return self._text[i]
+
+    def areas(self) -> list[str]:
+        if self._areas is None:
+            self._areas = sorted({t.area for t in self.tasks if t.area}, key=fold)
+        return self._areas
+
+    def localities(self) -> set[str]:
+        return {t.locality for t in self.tasks if t.locality}
+
+    def unit_names(self) -> list[str]:
+        if self._units is None:
+            self._units = unit_names(self.tasks)
+        return self._units
+
+
 @dataclass
 class TaskFilter:
     locality: str = ""
@@ -280,18 +346,18 @@ class TaskFilter:
         return bool(self.query())
 
 
-def filter_tasks(tasks: list[Task], f: TaskFilter, status: dict[str, str],
-                 overrides: dict[str, date] | None = None) -> list[TaskRow]:
-    overrides = overrides or {}
+def filter_tasks(ts: TaskSet, f: TaskFilter) -> list[int]:
+    """Positions in ``ts.tasks`` of the tasks the filter keeps, in table order."""
+    if not f.active:
+        return list(range(len(ts.tasks)))
     loc = fold(f.locality) if f.locality else ""
     key = unit_key(f.unit) if f.unit else ""
     text = fold(f.text) if f.text else ""
     ranged = f.due_from is not None or f.due_to is not None
-    lo = f.due_from or date(1900, 1, 1)
-    hi = f.due_to or date(2200, 12, 31)
+    lo, hi = f.due_from or date(1900, 1, 1), f.due_to or date(2200, 12, 31)
     out = []
-    for t in tasks:
-        if loc and fold(t.locality) != loc:
+    for i, t in enumerate(ts.tasks):
+        if loc and ts.folded_locality[i] != loc:
             continue
         if f.area and t.area != f.area:
             continue
@@ -301,28 +367,31 @@ def filter_tasks(tasks: list[Task], f: TaskFilter, status: dict[str, str],
             continue
         if f.no_lead and t.lead:
             continue
-        if f.changed and t.id not in status:
+        if f.changed and t.id not in ts.status:
             continue
         if f.corrected and not t.corrected_at:
             continue
-        if text and text not in fold(f"{t.title} {t.output} {t.quote}"):
+        if text and text not in ts.text(i):
             continue
-        occ: list[date] = []
-        if ranged:
-            occ = task_occurrences(t, lo, hi, overrides.get(t.id))
-            if not occ:
-                continue
-        out.append(TaskRow(task=t, status=status.get(t.id, ""), occurrences=occ))
+        if ranged and not ts.occurrences(i, lo, hi):
+            continue
+        out.append(i)
     return out
 
 
-def localities(tasks: list[Task], docs: list[DocumentView]) -> list[str]:
-    names = {t.locality for t in tasks if t.locality} | {d.locality for d in docs if d.locality}
+def task_rows(ts: TaskSet, positions: list[int], f: TaskFilter) -> list[TaskRow]:
+    """What a page or an export shows of the kept tasks: the index's mark, and the due dates in the asked range."""
+    ranged = f.due_from is not None or f.due_to is not None
+    lo, hi = f.due_from or date(1900, 1, 1), f.due_to or date(2200, 12, 31)
+    return [TaskRow(task=ts.tasks[i], status=ts.status.get(ts.tasks[i].id, ""),
+                    occurrences=ts.occurrences(i, lo, hi) if ranged else []) for i in positions]
+
+
+def localities(db, ts: TaskSet) -> list[str]:
+    names = ts.localities()
+    if "documents" in _tables(db):
+        names |= {r["locality"] for r in db.query("select distinct locality from documents") if r["locality"]}
     return sorted(names, key=fold)
-
-
-def areas(tasks: list[Task]) -> list[str]:
-    return sorted({t.area for t in tasks if t.area}, key=fold)
 
 
 def unit_names(tasks: list[Task]) -> list[str]:
@@ -351,19 +420,22 @@ def month_bounds(day: date) -> tuple[date, date]:
     return start, (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
 
 
-def due_by_unit(db, tasks: list[Task], today: date) -> list[UnitDue]:
+def due_by_unit(db, ts: TaskSet, today: date) -> list[UnitDue]:
     """Per locality and lead unit: task due dates this month, and those overdue (within the digest's look-back of
     60 days) that no staff member has marked done."""
     month_start, month_end = month_bounds(today)
     overdue_from = today - timedelta(days=OVERDUE_DAYS)
+    lo, hi = min(month_start, overdue_from), max(month_end, today)
     done: set[tuple[str, str]] = set()
     if "reminder_done" in _tables(db):
         done = {(r["task_id"], r["occurrence"]) for r in db.query("select task_id, occurrence from reminder_done")}
-    overrides = due_overrides(db)
     out: dict[tuple[str, str], UnitDue] = {}
-    for t in tasks:
-        occ = task_occurrences(t, min(month_start, overdue_from), max(month_end, today), overrides.get(t.id))
-        occ = [o for o in occ if (t.id, o.isoformat()) not in done]
+    for i, t in enumerate(ts.tasks):
+        occ = ts.occurrences(i, lo, hi)
+        if not occ:
+            continue
+        if done:
+            occ = [o for o in occ if (t.id, o.isoformat()) not in done]
         in_month = sum(1 for o in occ if month_start <= o <= month_end)
         late = sum(1 for o in occ if overdue_from <= o < today)
         if not in_month and not late:
