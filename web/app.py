@@ -227,11 +227,13 @@ class ReviewApp:
         due = data.due_by_unit(db, ts, today)
         month_start, month_end = data.month_bounds(today)
         corrections = load_corrections(db)
-        return self.render(ctx, "overview.html", title="Tổng quan", docs=docs, due=due, today=today,
+        national = [d for d in docs if d.kind == "national"]  # one procedure each: listed apart, folded
+        docs = [d for d in docs if d.kind != "national"]
+        return self.render(ctx, "overview.html", title="Tổng quan", docs=docs, national=national, due=due, today=today,
                            month_start=month_start, month_end=month_end,
                            overdue_from=today - timedelta(days=data.OVERDUE_DAYS),
                            yesterday=today - timedelta(days=1), n_tasks=len(ts.tasks),
-                           n_corrections=len(corrections), no_index=not docs)
+                           n_corrections=len(corrections), no_index=not docs and not national)
 
     # ------------------------------------------------------------------ tasks
     def _filtered(self, ctx: Ctx):

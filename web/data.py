@@ -22,8 +22,9 @@ from index.records import Task
 from index.textnorm import fold
 from index.units import unit_key
 
-KIND_LABELS = {"plan": "Kế hoạch", "catalogue": "Danh mục TTHC", "national": "Văn bản trung ương",
+KIND_LABELS = {"plan": "Kế hoạch", "catalogue": "Danh mục TTHC", "national": "Hồ sơ TTHC (CSDL quốc gia)",
                "decision": "Quyết định"}
+PROCEDURE_KINDS = ("catalogue", "national")  # documents of procedures, not of tasks
 NO_LEAD = "(chưa rõ đơn vị chủ trì)"
 OVERDUE_DAYS = 60  # as far back as the staff's daily digest looks (bot.reminders.DIGEST_OVERDUE_DAYS)
 
@@ -153,10 +154,10 @@ def documents(db) -> list[DocumentView]:
             kind=kind, kind_label=KIND_LABELS.get(kind, kind or "—"), locality=r.get("locality") or "",
             issuer=r.get("issuer") or "", level=r.get("level") or "", number=r.get("number") or "",
             date=fmt_date(r.get("date") or r.get("issue_date")), signer=r.get("signer") or "",
-            tasks=pick("tasks", counts.get("n", r.get("n_tasks")) if kind != "catalogue" else None),
-            explicit_leads=pick("explicit_leads", counts.get("leads") if kind != "catalogue" else None),
-            deadlines=pick("deadlines", counts.get("deadlines") if kind != "catalogue" else None),
-            procedures=pick("procedures", procs.get(r.get("doc_id")) if kind == "catalogue" else None),
+            tasks=pick("tasks", counts.get("n", r.get("n_tasks"))) if kind not in PROCEDURE_KINDS else None,
+            explicit_leads=pick("explicit_leads", counts.get("leads")) if kind not in PROCEDURE_KINDS else None,
+            deadlines=pick("deadlines", counts.get("deadlines")) if kind not in PROCEDURE_KINDS else None,
+            procedures=pick("procedures", procs.get(r.get("doc_id"))) if kind in PROCEDURE_KINDS else None,
             tables=pick("tables", None),
             warnings=[str(w) for w in warnings],
             indexed_at=r.get("indexed_at") or "",
