@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip -q --disable-pip-version-check
 
-.PHONY: install install-dev run index chat test eval bench clean
+.PHONY: install install-dev browser run index chat test web eval bench clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ install: $(VENV)/.installed
 
 install-dev: $(VENV)/.installed-dev node_modules/.installed
 
+# Debian's Chromium + chromedriver for the review page's browser tests: apt-get install when /usr/bin/chromium is
+# missing (sudo when not root; a clear message when apt is not there). Nothing is downloaded at test time.
+browser:
+	@./scripts/install-chromium.sh
+
 # Builds the index from corpus/ (incremental), then starts the bot: Telegram/Zalo when tokens are set,
 # a console chat otherwise.
 run: install
@@ -37,8 +42,12 @@ index: install
 chat: install
 	$(PY) -m bot chat
 
-test: install-dev
+test: install-dev browser
 	$(PY) -m pytest -q
+
+# The officer's review page (needs BOT_WEB_TOKEN in .env)
+web: install
+	$(PY) -m bot web
 
 # The gold questions live in ../shared (beside the project); another file: make eval EVAL_FILE=path.jsonl
 EVAL_FILE ?= ../shared/eval/dev.jsonl

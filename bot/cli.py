@@ -54,6 +54,10 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--csv", action="store_true", help="CSV (UTF-8 có BOM, Excel đọc đúng tiếng Việt)")
     g.add_argument("--xlsx", type=Path, metavar="FILE", help="ghi ra tệp Excel")
 
+    s = sub.add_parser("web", help="trang rà soát cho cán bộ (cần BOT_WEB_TOKEN)")
+    s.add_argument("--host", help="địa chỉ lắng nghe (mặc định BOT_WEB_HOST, 127.0.0.1)")
+    s.add_argument("--port", type=int, help="cổng (mặc định BOT_WEB_PORT, 8080)")
+
     s = sub.add_parser("bench", help="đo hiệu năng")
     s.add_argument("--quick", action="store_true")
     s.add_argument("--out", type=Path)
@@ -125,6 +129,8 @@ def _run(args, settings: Settings) -> int:
         return cmd_tasks(settings, args)
     if cmd == "procedures":
         return cmd_procedures(settings, args)
+    if cmd == "web":
+        return cmd_web(settings, args)
     if cmd == "bench":
         from bench.run import run_bench
 
@@ -195,6 +201,12 @@ def print_report(s) -> None:
 def _level(level: str | None) -> str:
     return {"commune": "cấp xã", "district": "cấp huyện", "province": "cấp tỉnh", "department": "cấp sở"}.get(
         level or "", "cấp không rõ")
+
+
+def cmd_web(settings: Settings, args) -> int:
+    from web.server import run
+
+    return run(settings, host=args.host or settings.web_host, port=args.port or settings.web_port or 8080)
 
 
 def cmd_ask(settings: Settings, args) -> int:

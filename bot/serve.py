@@ -70,6 +70,7 @@ async def serve(settings: Settings, *, conversation: Conversation | None = None,
     conversation.senders = senders
     channels: list[Any] = []
     scheduler: asyncio.Task | None = None
+    web = None
     try:
         if settings.telegram_bot_token:
             from .telegram_app import TelegramChannel
@@ -90,6 +91,11 @@ async def serve(settings: Settings, *, conversation: Conversation | None = None,
             raise RuntimeError("no channel could start; see the errors above")
         if not tokens:
             senders["console"] = ConsoleSender()
+
+        if settings.web_port:  # the officer's review page
+            from web.server import start_in_serve
+
+            web = await start_in_serve(settings, conversation, senders)
 
         run_scheduler = _scheduler()
         if run_scheduler is not None:
@@ -112,6 +118,8 @@ async def serve(settings: Settings, *, conversation: Conversation | None = None,
         stop.set()
         if scheduler is not None:
             await _stop_scheduler(scheduler)
+        if web is not None:
+            await web.stop()
         for channel in reversed(channels):
             try:
                 await channel.stop()

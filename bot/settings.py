@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -66,6 +66,16 @@ class Settings(BaseSettings):
     reminder_escalate_after_days: int = Field(7, alias="REMINDER_ESCALATE_AFTER_DAYS")
     reminder_notify_coordinators: bool = Field(True, alias="REMINDER_NOTIFY_COORDINATORS")
     reminder_send_hour: int = Field(8, alias="REMINDER_SEND_HOUR")  # local hour of the daily digest/reminders
+
+    # Officer's review page (web/): `python -m bot web`, or started by `serve` when BOT_WEB_PORT is set
+    web_token: str = Field("", alias="BOT_WEB_TOKEN")  # sign-in secret; the page refuses to start without it
+    web_host: str = Field("127.0.0.1", alias="BOT_WEB_HOST")
+    web_port: int | None = Field(None, alias="BOT_WEB_PORT")  # None/empty: `serve` does not start the page
+
+    @field_validator("web_port", mode="before")
+    @classmethod
+    def _empty_port(cls, v):
+        return None if v is None or str(v).strip() == "" else v
 
     @property
     def upload_max_bytes(self) -> int:
