@@ -58,6 +58,8 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("bench", help="đo hiệu năng")
     s.add_argument("--quick", action="store_true")
     s.add_argument("--out", type=Path)
+    s.add_argument("--sections", help="chỉ chạy một số phần, cách nhau bởi dấu phẩy: side, first, embedders, scales, "
+                                      "throughput, gate, retrieval, reminders, telegram")
 
     try:
         from . import reminders_cli
@@ -117,7 +119,7 @@ def _main(args) -> int:
     if cmd == "bench":
         from bench.run import run_bench
 
-        return run_bench(settings, quick=args.quick, out=args.out)
+        return run_bench(settings, quick=args.quick, out=args.out, sections=args.sections)
     from . import reminders_cli
 
     return reminders_cli.run(args, settings)
