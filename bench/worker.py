@@ -215,14 +215,14 @@ def real_embedding_throughput(data: Path, n: int, embedder_spec: str) -> dict:
     import random
 
     from index import store
-    from index.chunking import passage_text
     from index.embeddings import get_embedder
+    from index.embeddings.cache import dense_text
 
     db = store.open_db(data / "cchc.db")
     chunks = store.load_chunks(db)
     db.conn.close()
     rng = random.Random(5)
-    sample = [passage_text(c) for c in rng.sample(chunks, min(n, len(chunks)))]
+    sample = [dense_text(c) for c in rng.sample(chunks, min(n, len(chunks)))]
     emb = get_embedder(embedder_spec)
     emb.embed_query("khởi động")
     t = time.perf_counter()

