@@ -3,8 +3,9 @@
 The answerer embeds the question only when the best lexical coverage of its plan candidates is under
 `gate` (handlers/router_weights.json). Here every question set is answered, over its own corpus, at each gate of a
 grid: gate 0 = lexical only (never embeds), gate 1.01 = dense always on. The gate is chosen on the dev and train
-sets only (the most questions right; a tie goes to the lower gate, which embeds fewer questions); the held-out
-sets are reported, never used to choose.
+sets only: the lowest gate (fewest questions embedded, each costing 10-40 ms) whose accuracy is not significantly
+below the best gate's (exact McNemar test on the same questions, p >= 0.05); the held-out sets are reported,
+never used to choose.
 
     python -m bench.gate [--sets a,b] [--write] [--out bench/out/gate.json]
 
@@ -140,12 +141,33 @@ def run_set(name: str, gold: Path, tag: str | None, files: list[Path], embedder,
             "gates": per_gate}
 
 
-def choose(results: list[dict], grid: list[float]) -> float:
-    """Most tuning questions right; a tie goes to the lower gate (fewer questions embedded)."""
+def mcnemar_p(b: int, c: int) -> float:
+    """Exact two-sided McNemar p-value for b questions right only under one setting and c only under the other."""
+    from math import comb
+
+    n = b + c
+    if n == 0:
+        return 1.0
+    k = min(b, c)
+    return min(1.0, 2 * sum(comb(n, i) for i in range(k + 1)) / 2 ** n)
+
+
+def choose(results: list[dict], grid: list[float]) -> tuple[float, dict]:
+    """Embedding a question costs 10-40 ms, so it must earn it: the lowest gate (fewest questions embedded) whose
+    tuning accuracy is not significantly below the best gate's (paired exact McNemar test over the same questions,
+    p >= 0.05). Returns the gate and, per gate, (right, discordant questions vs the best, p)."""
     tune = [r for r in results if r["set"] in TUNE]
+    wrong = {g: {(r["set"], i) for r in tune for i in r["gates"][str(g)]["wrong"]} for g in grid}
     score = {g: sum(r["gates"][str(g)]["correct"] for r in tune) for g in grid}
-    best = max(score.values())
-    return min(g for g in grid if score[g] == best)
+    best = min((g for g in grid if score[g] == max(score.values())))
+    info = {}
+    for g in grid:
+        only_best = len(wrong[g] - wrong[best])  # right at the best gate, wrong at g
+        only_g = len(wrong[best] - wrong[g])
+        info[str(g)] = {"correct": score[g], "right_only_at_best": only_best, "right_only_here": only_g,
+                        "p": round(mcnemar_p(only_best, only_g), 3)}
+    chosen = min(g for g in grid if info[str(g)]["p"] >= 0.05)
+    return chosen, info
 
 
 def table(results: list[dict], grid: list[float]) -> str:
@@ -183,11 +205,14 @@ def main(argv: list[str] | None = None) -> int:
         r = run_set(n, gold, tag, files, embedder, GRID)
         results.append(r)
         print(f"{n}: " + ", ".join(f"{g}: {r['gates'][str(g)]['correct']}/{r['total']}" for g in GRID), flush=True)
-    chosen = choose(results, GRID) if any(r["set"] in TUNE for r in results) else None
+    chosen, why = choose(results, GRID) if any(r["set"] in TUNE for r in results) else (None, {})
     text = table(results, GRID)
     print("\n" + text + f"\n\nchosen gate (on {', '.join(n for n in TUNE if n in names)}): {chosen}")
+    for g, x in why.items():
+        print(f"  gate {g}: {x['correct']} right; vs the best gate {x['right_only_at_best']} lost, "
+              f"{x['right_only_here']} won, McNemar p {x['p']}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"grid": GRID, "results": results, "chosen": chosen, "table": text},
+    args.out.write_text(json.dumps({"grid": GRID, "results": results, "chosen": chosen, "choice": why, "table": text},
                                    ensure_ascii=False, indent=1))
     if args.write and chosen is not None:
         wf = ROOT / "handlers" / "router_weights.json"

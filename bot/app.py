@@ -5,6 +5,7 @@ import logging
 from pathlib import Path
 
 from handlers.qa import Answerer
+from handlers.router import Scorer
 from index.embeddings import get_embedder
 from index.pipeline import IndexSummary, build_dense, build_index
 from index.search import SearchIndex
@@ -55,10 +56,16 @@ def build_answerer(settings: Settings, embedder=None, dense: str = "background")
                      written (serve, chat, uploads);
       "wait"       — fill it first (eval: scores that do not depend on timing);
       "available"  — use it only if it is already there (one-off `ask`).
+    With the gate at 0 (BOT_DENSE_GATE, else handlers/router_weights.json: no question is ever embedded) no model
+    is loaded and nothing is filled, unless an embedder is passed in.
     """
     if not index_exists(settings):
         run_index(settings, progress=True, dense=dense == "wait")
-    embedder = embedder or get_embedder(settings.embedder)
+    scorer = Scorer.load()
+    if settings.dense_gate is not None:
+        scorer.gate = settings.dense_gate
+    if embedder is None and scorer.gate > 0:
+        embedder = get_embedder(settings.embedder)
     index = SearchIndex(settings.data_dir, embedder=None)
     fill = None
     if embedder is not None:
@@ -86,6 +93,6 @@ def build_answerer(settings: Settings, embedder=None, dense: str = "background")
         procedures = ProcedureAnswerer(procs) if procs else None
     except ImportError:  # pragma: no cover - procedures module not installed
         procedures = None
-    answerer = Answerer(index, procedures=procedures, tz=settings.timezone)
+    answerer = Answerer(index, procedures=procedures, tz=settings.timezone, scorer=scorer)
     answerer.dense_fill = fill  # None when nothing is being filled
     return answerer

