@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     reminder_escalate_after_days: int = Field(7, alias="REMINDER_ESCALATE_AFTER_DAYS")
     reminder_notify_coordinators: bool = Field(True, alias="REMINDER_NOTIFY_COORDINATORS")
     reminder_send_hour: int = Field(8, alias="REMINDER_SEND_HOUR")  # local hour of the daily digest/reminders
+
+    @field_validator("dense_gate", mode="before")
+    @classmethod
+    def _empty_gate_is_unset(cls, v):
+        """`BOT_DENSE_GATE=` (as in .env.example) means: the gate of handlers/router_weights.json."""
+        return None if isinstance(v, str) and not v.strip() else v
 
     @property
     def upload_max_bytes(self) -> int:

@@ -134,3 +134,13 @@ def test_a_closed_gate_loads_no_model_and_fills_nothing(tmp_path, settings_facto
     answerer = build_answerer(settings)
     assert answerer.dense_fill is None and answerer.index.embedder is None and answerer.scorer.gate == 0.0
     assert answerer.ask("Xã Hải Hậu: ai chủ trì công khai tiến độ hồ sơ trên Cổng dịch vụ công quốc gia?").found
+
+
+def test_an_empty_dense_gate_setting_means_the_fitted_gate(monkeypatch):
+    """`BOT_DENSE_GATE=` as .env.example has it must not be a configuration error."""
+    from bot.settings import Settings
+
+    monkeypatch.setenv("BOT_DENSE_GATE", "")
+    assert Settings(_env_file=None).dense_gate is None
+    monkeypatch.setenv("BOT_DENSE_GATE", "0.4")
+    assert Settings(_env_file=None).dense_gate == 0.4
