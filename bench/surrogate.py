@@ -37,12 +37,11 @@ def load_base(data_dir: Path, model_id: str) -> tuple[list[str], np.ndarray]:
     """(passages, vectors) of an index built with the real model: the passages of its chunks and their cached
     embeddings (index/store.py embeddings table)."""
     from index import store
-    from index.chunking import passage_text
-    from index.pipeline import _passage_hash
+    from index.embeddings.cache import dense_text, passage_hash
 
     db = store.open_db(Path(data_dir) / "cchc.db")
-    passages = list(dict.fromkeys(passage_text(c) for c in store.load_chunks(db)))
-    hashes = [_passage_hash(p) for p in passages]
+    passages = list(dict.fromkeys(dense_text(c) for c in store.load_chunks(db)))  # what build_dense embeds
+    hashes = [passage_hash(p) for p in passages]
     cached = store.get_embeddings(db, model_id, hashes)
     keep = [(p, cached[h]) for p, h in zip(passages, hashes) if h in cached]
     db.conn.close()

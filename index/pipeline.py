@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from . import store
-from .chunking import chunk_plan, lexical_text, passage_text, task_chunk_links, task_lexical_text
+from .chunking import chunk_plan, lexical_text, task_chunk_links, task_lexical_text
 from .lexical import LexicalIndex
 from .loaders import SUPPORTED, Limits, LoadError, file_sha, load
 from .restore import DiacriticRestorer
@@ -431,43 +431,32 @@ def _mark_dense_stale(data_dir: Path) -> None:
 
 
 def _passage_hash(text: str) -> str:
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+    from .embeddings.cache import passage_hash
+
+    return passage_hash(text)
 
 
 def build_dense(data_dir: Path, embedder, progress: bool = False, exact_max: int = 50_000,
-                summary: IndexSummary | None = None, db=None, chunks=None, batch: int = 32) -> int:
-    """Embed the passages not yet in the cache (identical passages once) and write the FAISS index.
-    Returns the number of passages embedded in this call."""
+                summary: IndexSummary | None = None, db=None, chunks=None, batch: int = 128,
+                stop=None) -> int:
+    """Embed the passages not yet in the cache (each distinct text once, the commune's name masked:
+    index/embeddings/cache.py) and write the FAISS index. Returns the number of passages embedded in this call.
+    With `stop` (a callable) the embedding may end early; the FAISS index is then not written."""
+    from .embeddings.cache import dense_texts, embed_into_cache, missing
+
     db = db or store.open_db(data_dir / "cchc.db")
     chunks = chunks if chunks is not None else store.load_chunks(db)
     order = (data_dir / "chunk_ids.txt").read_text().split("\n") if (data_dir / "chunk_ids.txt").exists() else []
     by_id = {c.id: c for c in chunks}
     if order and all(i in by_id for i in order if i):
         chunks = [by_id[i] for i in order if i]
-    passages = [passage_text(c) for c in chunks]
-    hashes = [_passage_hash(p) for p in passages]
-    cached = store.get_embeddings(db, embedder.model_id, list(set(hashes)))
-    todo = [(h, p) for h, p in dict(zip(hashes, passages)).items() if h not in cached]
-    new: dict[str, np.ndarray] = {}
-    if todo:
-        bar = None
-        if progress:
-            from tqdm import tqdm
-
-            bar = tqdm(total=len(todo), desc="Nhúng đoạn văn (embedding)", unit="đoạn")
-        for i in range(0, len(todo), batch):
-            part = todo[i : i + batch]
-            vecs = embedder.embed_passages([p for _, p in part])
-            for (h, _), v in zip(part, vecs):
-                new[h] = v
-            store.put_embeddings(db, embedder.model_id, dict(zip([h for h, _ in part], vecs)))
-            if bar:
-                bar.update(len(part))
-        if bar:
-            bar.close()
+    hashes, cached, todo = missing(db, embedder.model_id, dense_texts(chunks))
+    new = embed_into_cache(db, embedder, todo, batch=batch, progress=progress, stop=stop)
     if summary is not None:
         summary.embedded = len(new)
-        summary.reused = len(hashes) - sum(1 for h in hashes if h not in cached)
+        summary.reused = sum(1 for h in hashes if h in cached)
+    if len(new) < len(todo):  # stopped early: what was embedded is cached, the index stays as it was
+        return len(new)
     cached.update(new)
     matrix = np.stack([cached[h] for h in hashes]) if hashes else np.zeros((0, embedder.dim), dtype=np.float32)
     VectorIndex.build(matrix, embedder.model_id, exact_max=exact_max).save(data_dir)

