@@ -53,12 +53,17 @@ class Recorder:
 
 
 async def test_the_embedded_question_is_capped(tmp_path):
-    answerer = shared_answerer()
+    # the shipped gate is 0 (no question embedded); an installation that opens it gets a capped embedder
+    from bot.app import build_answerer
+
+    settings = make_settings(tmp_path, BOT_DENSE_GATE=1.0)
+    answerer = build_answerer(settings, dense="wait")
     embedder = answerer.index.embedder
     assert isinstance(embedder, BoundedEmbedder) and embedder.max_chars == 200
     recorder = Recorder(embedder.inner)
     embedder.inner = recorder
     conv = new_conversation(make_settings(tmp_path, BOT_MAX_MESSAGE_CHARS=1000), tmp_path)
+    conv.answerer = answerer
     try:
         long_question = WHO_LEADS + " " + " ".join("a b c d e g h i k l m n o p q r s t u v x y".split() * 40)
         long_question = long_question[:990]
