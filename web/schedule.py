@@ -54,19 +54,21 @@ def schedule(db, settings, today: date, days: int = 30) -> list[ScheduleItem]:
     cfg = rem.cfg
     end = today + timedelta(days=days)
     lo, hi = today - timedelta(days=cfg.span_after + 1), end + timedelta(days=cfg.span_before + 1)
-    done = rem._done()
-    snoozes = rem._snoozes()
+    # as the planner sees them: copies of a task (one identity) planned once, done/snoozed under the identity
+    all_tasks = rem.load_tasks()
+    done = rem._done(all_tasks)
+    snoozes = rem._snoozes(all_tasks)
     focal = rem._focal()
     directory = Reminders._Directory(rem.staff.list("approved"))
     outbox = _outbox_status(db, lo)
     items: list[ScheduleItem] = []
-    for task in rem.load_tasks():
+    for task in rem._distinct(all_tasks):
         if not task.lead and not task.coordinate:
             continue
         for occ in task.occurrences(lo, hi):
-            if (task.id, occ.isoformat()) in done:
+            if (task.ident, occ.isoformat()) in done or (task.id, occ.isoformat()) in done:
                 continue
-            slots = rem._slots(task, occ, directory, focal, snoozes.get((task.id, occ.isoformat()), []))
+            slots = rem._slots(task, occ, directory, focal, snoozes.get((task.ident, occ.isoformat()), []))
             grouped: dict[tuple, ScheduleItem] = {}
             for s in slots:
                 day = cfg.local_date(s.at)
@@ -78,7 +80,7 @@ def schedule(db, settings, today: date, days: int = 30) -> list[ScheduleItem]:
                     item = grouped[k] = ScheduleItem(day=day, task_id=task.id, title=task.title,
                                                      locality=task.locality, occurrence=occ, offset=s.offset_days,
                                                      role=s.role, unit=s.unit)
-                status = outbox.get(s.key)
+                status = outbox.get(s.key) or outbox.get(s.ident_key)
                 item.recipients.append(_who(s.staff) + (f": {STATUS_LABELS.get(status, status)}" if status else ""))
             # Lead units nobody is registered for: their reminders have no recipient.
             for unit in task.lead:
@@ -102,8 +104,13 @@ def _who(s: Staff) -> str:
 def _outbox_status(db, since: date) -> dict[str, str]:
     if not db["outbox"].exists():
         return {}
-    return {r["key"]: r["status"] for r in db.query(
-        "select key, status from outbox where kind != 'digest' and occurrence >= ?", [since.isoformat()])}
+    out: dict[str, str] = {}
+    for r in db.query("select key, ident, task_id, status from outbox where kind != 'digest' and occurrence >= ?",
+                      [since.isoformat()]):
+        out[r["key"]] = r["status"]
+        if r["ident"] and r["key"].startswith(r["task_id"]):  # a row queued for another copy of the task
+            out.setdefault(r["ident"] + r["key"][len(r["task_id"]):], r["status"])
+    return out
 
 
 def outbox_counts(db) -> Counter:
