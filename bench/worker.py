@@ -948,7 +948,13 @@ def task_first_answer(spec: dict) -> dict:
                 events["first_answer_s"] = time.perf_counter() - t0
                 answer = line.strip()
                 break
-        deadline = time.perf_counter() + float(spec.get("dense_timeout", 900))
+        gate = spec.get("gate")
+        if gate is None:
+            from handlers.router import Scorer
+            gate = Scorer.load().gate
+        # a closed gate (the shipped one) loads no model and never fills the dense side: nothing to wait for
+        wait = float(spec.get("dense_timeout", 900)) if (gate > 0 or spec.get("dense_first")) else 0.0
+        deadline = time.perf_counter() + wait
         while "dense_ready_s" not in events and time.perf_counter() < deadline and proc.poll() is None:
             time.sleep(0.2)
         proc.stdin.close()
