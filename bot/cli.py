@@ -204,7 +204,7 @@ def print_report(s) -> None:
 
 
 def _level(level: str | None) -> str:
-    return {"commune": "cấp xã", "district": "cấp huyện", "province": "cấp tỉnh", "department": "cấp sở"}.get(
+    return {"commune": "cấp xã", "district": "cấp huyện", "province": "cấp tỉnh", "department": "cấp sở", "central": "trung ương"}.get(
         level or "", "cấp không rõ")
 
 
