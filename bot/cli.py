@@ -21,7 +21,7 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("index", help="xây dựng / cập nhật chỉ mục")
     s.add_argument("--no-progress", action="store_true")
     s.add_argument("--json", action="store_true", help="in tóm tắt dạng JSON")
-    s.add_argument("--extra", type=Path, action="append", default=[], help="tệp thêm ngoài thư mục corpus")
+    s.add_argument("--extra", type=Path, action="append", default=[], help="tệp hoặc thư mục thêm ngoài thư mục corpus")
     s.add_argument("--dense", action="store_true",
                    help="xây dựng luôn phần tìm kiếm ngữ nghĩa (embedding); mặc định `serve` tự bổ sung trong nền")
 
@@ -38,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("file", type=Path)
     s.add_argument("--verbose", "-v", action="store_true")
     s.add_argument("--extra", type=Path, action="append", default=[],
-                   help="tệp thêm vào chỉ mục trước khi chấm (ví dụ danh mục TTHC)")
+                   help="tệp hoặc thư mục thêm vào chỉ mục trước khi chấm (ví dụ danh mục TTHC)")
 
     s = sub.add_parser("tasks", help="liệt kê nhiệm vụ đã trích xuất")
     s.add_argument("--locality")
@@ -146,11 +146,10 @@ def _run(args, settings: Settings) -> int:
 
 def cmd_index(settings: Settings, args) -> int:
     from .app import run_index
-    from .cli_tools import need_corpus, need_file
+    from .cli_tools import extra_files, need_corpus
 
     need_corpus(settings.corpus_dir)
-    for extra in args.extra:
-        need_file(extra)
+    args.extra = extra_files(args.extra)
     s = run_index(settings, progress=not args.no_progress, extra_files=args.extra, dense=args.dense)
     if args.json:
         from dataclasses import asdict
@@ -205,7 +204,7 @@ def print_report(s) -> None:
 
 
 def _level(level: str | None) -> str:
-    return {"commune": "cấp xã", "district": "cấp huyện", "province": "cấp tỉnh", "department": "cấp sở"}.get(
+    return {"commune": "cấp xã", "district": "cấp huyện", "province": "cấp tỉnh", "department": "cấp sở", "central": "trung ương"}.get(
         level or "", "cấp không rõ")
 
 
@@ -239,15 +238,14 @@ def cmd_ask(settings: Settings, args) -> int:
 
 
 def cmd_eval(settings: Settings, args) -> int:
-    from .cli_tools import need_file, scratch_data_dir
+    from .cli_tools import extra_files, need_file, scratch_data_dir
 
     if not args.file.exists():
         shared = " Tệp câu hỏi mẫu nằm trong thư mục shared/ đặt cạnh dự án (../shared); bản sao dự án này không có " \
                  "nó. Chỉ định tệp khác: python -m bot eval FILE.jsonl (hoặc make eval EVAL_FILE=FILE.jsonl)."
         raise CliError(f"Không tìm thấy tệp câu hỏi {args.file}." + (shared if "shared" in str(args.file) else ""))
     need_file(args.file, "tệp câu hỏi")
-    for extra in args.extra:
-        need_file(extra)
+    args.extra = extra_files(args.extra)
     if not args.extra:
         return _eval_on(settings, args)
     # --extra: index the extra files into a throw-away copy, never into the live index

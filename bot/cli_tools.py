@@ -86,6 +86,19 @@ def need_file(path: Path, what: str = "tệp") -> Path:
     return path
 
 
+def extra_files(paths: list[Path]) -> list[Path]:
+    """`--extra` files and folders (every file inside a folder, hidden ones left out), each checked to exist."""
+    out: list[Path] = []
+    for p in paths:
+        if not p.exists():
+            raise CliError(f"Không tìm thấy tệp hoặc thư mục {p}.")
+        if p.is_dir():
+            out += sorted(f for f in p.rglob("*") if f.is_file() and not any(x.startswith(".") for x in f.relative_to(p).parts))
+        else:
+            out.append(p)
+    return out
+
+
 def need_corpus(path: Path) -> None:
     if not path.exists():
         raise CliError(f"Không tìm thấy thư mục tài liệu {path}. Tạo thư mục và chép kế hoạch vào, "

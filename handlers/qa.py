@@ -134,6 +134,8 @@ class Answerer:
         rare = self.index.rare_coverages(q.tokens, [h.index for h in hits], tasks=True)
         for rank, h in enumerate(hits):
             t = self.index.tasks[h.index]
+            if _number_missing(q, t.quote) or _other_unit(q, " ".join([t.quote, *t.lead, *t.coordinate])):
+                continue
             f = base_features(q, "task")
             f.update(cov=h.coverage, cov_sq=h.coverage ** 2, lex_rel=h.score / best, top1=float(rank == 0),
                      doc_named=float(t.doc_id in q.doc_ids), scoped=float(q.scope is not None and q.scope.how != "chat"),
@@ -152,6 +154,8 @@ class Answerer:
         rare = self.index.rare_coverages(q.tokens, [h.index for h in chits])
         for rank, h in enumerate(chits):
             c = self.index.chunks[h.index]
+            if _number_missing(q, c.text) or _other_unit(q, c.text):
+                continue
             f = base_features(q, "passage")
             has_num = bool(_DIGIT.search(c.text))
             ok = _passage_field_ok(q, c.text)
@@ -451,6 +455,43 @@ _DIGIT = re.compile(r"\d")
 _REFERS_ELSEWHERE = re.compile(r"\b(thay the|thuc hien|can cu|trien khai|kem theo|ban hanh kem|sua doi|cu the hoa)\b.{0,40}"
                                r"\b(ke hoach|quyet dinh|nghi quyet|chuong trinh|van ban|chi thi) so\b|\bso (may|bao nhieu).{0,30}\b(cua|do) (ubnd|uy ban|tinh|bo|chinh phu)")
 _ORG_WORD = re.compile(r"\b(Sở|Phòng|Văn phòng|Công an|UBND|Ủy ban|Ban|Trung tâm|Bộ|Tỉnh đoàn|Công chức|Hội|Đài|Chi cục)\b")
+
+
+# A number as a quantity: not a year, not a date, not a section number ("2.1.").
+_QUANT_NUMBER = re.compile(r"(?<![\d/.,])(\d+(?:[.,]\d+)*)(?![\d/]|\.\s|\.$)\s*(%?)")
+_MONEY = ("dong", "ty", "trieu", "nghin", "ngan", "usd", "vnd")
+_SAME_MEASURE = {"tien": _MONEY, "kinh": _MONEY, "%": ("%", "phan tram")}
+
+
+def _number_missing(q: Query, text: str) -> bool:
+    """A how-many / what-share question (no unit, deadline or procedure field asked with it) and a source that
+    states no such number: that source cannot answer, however well its words match. With a measure word
+    ("bao nhiêu người", "bao nhiêu tỷ đồng") the number must come with it (within three words) and not be a share."""
+    if not q.quantity or any(a in q.asks for a in TASK_ASKS) or q.asks_any(*PROC_ASKS):
+        return False
+    folded = fold(text)
+    wanted = _SAME_MEASURE.get(q.measure, (q.measure,)) if q.measure else ()
+    for m in _QUANT_NUMBER.finditer(folded):
+        digits = m.group(1)
+        if re.fullmatch(r"(19|20)\d\d", digits) and not m.group(2):
+            continue  # a year
+        if not wanted:
+            return False
+        if "%" in wanted and m.group(2):
+            return False
+        if m.group(2):
+            continue  # a share is not the count or amount asked ("bao nhiêu người" is not "90% người …")
+        after = " " + " ".join(re.findall(r"%|[a-z]+", folded[m.end():m.end() + 40])[:4]) + " "
+        if any(f" {w} " in after for w in wanted):
+            return False
+    return True
+
+
+def _other_unit(q: Query, text: str) -> bool:
+    """A unit's duties are asked for a unit the plans do not know: a source that does not name that unit is
+    about someone else ("Phòng Tư pháp làm gì?" is not answered by another office's duty)."""
+    return ("unit_tasks" in q.asks and q.unit is None and bool(q.unit_phrase)
+            and not any(a in q.asks for a in TASK_ASKS) and q.unit_phrase not in fold(text))
 
 
 def _passage_field_ok(q: Query, text: str) -> bool:

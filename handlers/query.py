@@ -122,6 +122,9 @@ class Query:
     parts: list["Query"] = field(default_factory=list)  # several questions in one message
     code: str = ""  # a procedure code written in the question ("1.004222")
     unit_mentioned: bool = False  # the question names something that looks like a unit
+    quantity: bool = False  # a count, share or amount is asked ("bao nhiêu", "tỷ lệ", "%")
+    unit_phrase: str = ""  # the unit the question names, folded, as typed ("phong tu phap")
+    measure: str = ""  # what is counted, folded ("nguoi", "ty", "%"), "" when the question does not say
 
     def asks_any(self, *names: str) -> bool:
         return any(a in self.asks for a in names)
@@ -132,6 +135,25 @@ class Query:
 
 
 # ----------------------------------------------------------------------------------------------- pieces
+
+# A count, a share or an amount is asked: only a source that states that number can answer.
+_QUANTITY = re.compile(r"\bbao nhieu\b(?! lan)|\bty le\b|\bti le\b|%|\bphan tram\b|\bmay (nguoi|xa|phuong|ho|don vi|chi tieu)\b")
+_MEASURE = re.compile(r"\b(?:bao nhieu|may)\s+(%|phan tram|[a-z]+)")
+_NOT_MEASURE = {"la", "a", "vay", "the", "nhi", "nhe", "so", "ca", "khong", "ko", "con", "trong", "tai", "o", "cho", "de",
+                "va", "moi", "nam", "thang"}
+
+
+def detect_quantity(folded: str) -> tuple[bool, str]:
+    """(is a quantity asked, the measure word after "bao nhiêu"/"mấy", folded, or "")."""
+    if not _QUANTITY.search(folded):
+        return False, ""
+    m = _MEASURE.search(folded)
+    measure = m.group(1) if m else ""
+    if measure == "phan tram" or (not measure and re.search(r"%|\bphan tram\b", folded)) or re.search(
+            r"\bchiem (khoang )?(bao nhieu|may)\b", folded):  # "chiếm bao nhiêu vốn": a share of it
+        measure = "%"
+    return True, ("" if measure in _NOT_MEASURE else measure)
+
 
 _LIST = re.compile(r"\b(nhung|cac) (nhiem vu|viec|cong viec|hoat dong|mang viec|noi dung) (nao|gi)\b")
 _ORG_MENTION = re.compile(r"\b(Sở|Phòng|Văn phòng|Công an|Ban|Trung tâm|Bộ Chỉ huy|Công chức|Đài|Chi cục|Tỉnh đoàn)\s+[A-ZĐÀ-Ỹ]")
@@ -275,7 +297,11 @@ class Analyzer:
         q.doc_ids = self._named_docs(folded, q.scope)
         if self.find_unit is not None:
             q.unit = self.find_unit(folded, q.scope.place if q.scope else None)
-        q.unit_mentioned = bool(_ORG_MENTION.search(text))
+        mention = _ORG_MENTION.search(text)
+        q.unit_mentioned = bool(mention)
+        if mention:  # the head word and the two words after it
+            q.unit_phrase = " ".join(re.findall(r"[a-z0-9]+", fold(text[mention.start():]))[:len(mention.group(1).split()) + 2])
+        q.quantity, q.measure = detect_quantity(folded)
         if q.unit is not None and _LIST.search(folded) and "unit_tasks" not in q.asks and not any(
                 a in q.asks for a in ("lead", "coord")):
             q.asks.append("unit_tasks")  # "Sở X … những nhiệm vụ gì / hoạt động nào"

@@ -56,7 +56,7 @@ _DOC_TYPES = ("kế hoạch", "quyết định", "chương trình", "công văn"
 class DocMeta:
     doc_type: str = ""  # "kế hoạch" | "quyết định" | …
     issuer: str = ""  # "UBND tỉnh Lai Châu", "Sở Nội vụ tỉnh Bắc Ninh"
-    level: str = ""  # commune | district | province | department | ""
+    level: str = ""  # commune | district | province | department | central | ""
     place: str = ""  # the area the issuer governs: "tỉnh Lai Châu", "xã Bình Giang"
     place_name: str = ""  # "Lai Châu"
     number: str = ""  # "7360/KH-UBND" ("" when the copy is unnumbered)
@@ -89,7 +89,8 @@ def proper_case(name: str) -> str:
     """'BÌNH GIANG' -> 'Bình Giang'; 'HỒ CHÍ MINH' -> 'Hồ Chí Minh'; mixed case is kept."""
     name = normalize(name).strip(" ,.;:-")
     if name.isupper() or name.islower():
-        return " ".join(w[:1].upper() + w[1:].lower() if w.isalpha() else w for w in name.split())
+        # a word with a combining mark the crawl left decomposed is still a word; codes keep their case
+        return " ".join(w if re.search(r"[\d/]", w) else w[:1].upper() + w[1:].lower() for w in name.split())
     return name
 
 
@@ -163,6 +164,21 @@ def _header_texts(blocks: list[Block]) -> list[str]:
         if not is_motto(t):
             out.append(t)
     return out
+
+
+# Central bodies that issue plans: the Prime Minister, the Government, a ministry, a national steering committee.
+_CENTRAL = re.compile(r"(?i)^(thủ tướng chính phủ|chính phủ|bộ\s+[\wÀ-ỹđĐ,&\- ]{2,60}|ban chỉ đạo\s+[\wÀ-ỹđĐ,&\- ]{2,80})$")
+
+
+def _central(header: list[str]) -> str:
+    """A central issuer written on its own header line(s) ("THỦ TƯỚNG / CHÍNH PHỦ", "BỘ TƯ PHÁP")."""
+    for text in header:
+        line = normalize(text.replace("\n", " ")).strip(" -*_")
+        line = re.split(r"\s{2,}|-{3,}", line)[0].strip(" -*_")
+        if line.isupper() and _CENTRAL.match(line):
+            name = proper_case(line)
+            return {"Thủ Tướng Chính Phủ": "Thủ tướng Chính phủ", "Chính Phủ": "Chính phủ"}.get(name, name)
+    return ""
 
 
 def _departments(header: list[str]) -> str:
@@ -321,6 +337,8 @@ def read_meta(blocks: list[Block]) -> DocMeta:
             meta.level = "department"
     elif dept:
         meta.issuer, meta.level, meta.issuer_source = dept, "department", "header"
+    elif central := _central(header):
+        meta.issuer, meta.level, meta.issuer_source = central, "central", "header"
     if not meta.place:
         # No council in the header: the preamble's issuing sentence, then the title, then the date line.
         for text in _first_paragraphs(blocks, 30):

@@ -184,7 +184,7 @@ def _unit_end(t: str):
         word = m.group(0).strip().lower()
         if word.startswith("tổ chức"):
             before = t[: m.start()].rstrip()
-            if before.endswith(",") or before.lower().endswith((" và", " các")):
+            if before.endswith(",") or (" " + before.lower()).endswith((" và", " các")):
                 continue
         return m
     return None
@@ -206,6 +206,6 @@ def unit_at_start(text: str) -> tuple[str, str] | None:
         rest = t[close + 1 :] if close > 0 else ""
         rest = rest.lstrip(" :.-")
     name = display_name(name)
-    if not name or len(name) > 120 or len(name.split()) > 16:
-        return None
+    if not name or len(name) > 120 or len(name.split()) > 16 or len(name.split()) < 2:
+        return None  # a unit's name has a head and a name ("Các" alone is a determiner cut off by a verb)
     return name, rest.strip(" :")

@@ -117,3 +117,20 @@ def test_same_analysis_with_and_without_diacritics(analyzer):
     a = analyzer.analyze("Sơn La: ai chủ trì xây dựng quy chế bảo vệ bí mật nhà nước?", today=TODAY)
     b = analyzer.analyze("son la ai chu tri xay dung quy che bao ve bi mat nha nuoc", today=TODAY)
     assert a.scope == b.scope and a.asks == b.asks and a.tokens == b.tokens
+
+
+@pytest.mark.parametrize("question,expected", [
+    ("Cần Thơ hiện có bao nhiêu người nghiện ma túy?", (True, "nguoi")),
+    ("can tho hien co bao nhieu nguoi nghien ma tuy", (True, "nguoi")),
+    ("Tỷ lệ hồ sơ trực tuyến là bao nhiêu?", (True, "")),
+    ("phấn đấu đạt bao nhiêu phần trăm?", (True, "%")),
+    ("Hải Hậu bố trí bao nhiêu tỷ đồng cho CCHC?", (True, "ty")),
+    ("ngân sách trung ương chiếm bao nhiêu vốn?", (True, "%")),
+    ("báo cáo bao nhiêu lần một năm?", (False, "")),  # how often: answered by "hằng quý", no number needed
+    ("ai chủ trì cải cách thể chế?", (False, "")),
+])
+def test_quantity_and_its_measure(question, expected):
+    from handlers.query import detect_quantity
+    from index.textnorm import fold
+
+    assert detect_quantity(fold(question)) == expected

@@ -88,6 +88,23 @@ def test_out_of_scope_is_refused_without_a_unit_date_or_fee(mixed, q):
     assert "Phòng" not in ans.text and "đồng" not in ans.text.replace("đồng thời", "")
 
 
+@pytest.mark.parametrize("q", [
+    "Thái Tân chi bao nhiêu tỷ đồng cho việc hiện đại hóa Bộ phận Một cửa?",  # a budget the plan never states
+    "Chơn Thành: hiện có bao nhiêu người làm việc ở Trung tâm Phục vụ hành chính công?",  # a head count it never gives
+])
+def test_a_how_many_question_needs_a_source_that_states_the_number(mixed, q):
+    ans = _ask(mixed, q)
+    assert not ans.found, ans.text
+    assert not ans.tasks
+
+
+def test_a_unit_the_plans_never_name_gets_no_other_units_duties(mixed):
+    ans = _ask(mixed, "Phòng Tài nguyên và Môi trường phường Chơn Thành được giao những nhiệm vụ gì?")
+    assert not ans.found, ans.text
+    known = _ask(mixed, "Phòng Văn hóa - Xã hội phường Chơn Thành được giao những nhiệm vụ gì?")
+    assert known.found and known.tasks, known.text
+
+
 def test_greeting_and_thanks(mixed):
     for q in ("xin chào", "cảm ơn nhé"):
         ans = _ask(mixed, q)
