@@ -527,7 +527,10 @@ class Conversation(ChatUxMixin):
         if s.by_channel:
             lines.append(T.STATS_CHANNELS.format(items=", ".join(f"{k} {v}" for k, v in s.by_channel.items())))
         if s.by_intent:
-            lines.append(T.STATS_INTENTS.format(items=", ".join(f"{k or '?'} {v}" for k, v in s.by_intent.items())))
+            labels: dict[str, int] = {}
+            for k, v in s.by_intent.items():  # several internal names can share one label
+                labels[T.intent_label(k or "")] = labels.get(T.intent_label(k or ""), 0) + v
+            lines.append(T.STATS_INTENTS.format(items=", ".join(f"{k} {v}" for k, v in labels.items())))
         lines += self._stats_extra(days)
         if s.top_unanswered:
             lines.append(T.STATS_UNANSWERED)

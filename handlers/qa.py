@@ -310,7 +310,9 @@ class Answerer:
         return Answer(question=q.text, text="\n".join(lines), found=False, intent=_intent(q), choices=choices)
 
     def _refusal(self, q: Query) -> Answer:
-        if any(a in PROC_ASKS for a in q.asks):
+        plan_ask = any(a in q.asks for a in (*TASK_ASKS, "unit_tasks", "due_list")) or any(
+            a.startswith("meta_") for a in q.asks)
+        if any(a in PROC_ASKS for a in q.asks) and not plan_ask:  # "ai chủ trì … cấp phép" is a plan question
             where = f" của {q.scope.place}" if q.scope else ""
             text = (f"Các văn bản và hồ sơ thủ tục tôi có không nêu nội dung anh/chị hỏi, nên tôi không thể trả lời "
                     f"chính xác (giấy tờ, thời hạn hay lệ phí). Anh/chị vui lòng hỏi Bộ phận Một cửa (Trung tâm Phục vụ "

@@ -181,3 +181,22 @@ ZALO_QUOTA_ALERT = (
     "(trả lời và nhắc việc) và sẽ thử lại lúc {until}; nhắc việc chưa gửi được vẫn được giữ lại."
 )
 ZALO_QUOTA_BACK = "Zalo Bot đã gửi tin được trở lại; các nhắc việc còn chờ sẽ được gửi."
+
+
+# /thongke shows what people ask in words, not the answerer's internal names.
+INTENT_LABELS = {
+    "lead": "ai chủ trì", "coord": "ai phối hợp", "deadline": "thời hạn", "lead+deadline": "chủ trì và thời hạn",
+    "unit_tasks": "nhiệm vụ của đơn vị", "due_list": "việc đến hạn", "figure": "chỉ tiêu, số liệu",
+    "plan_meta": "số, ngày, người ký văn bản", "general": "nội dung kế hoạch", "not_found": "không tìm thấy",
+    "smalltalk": "chào hỏi", "empty": "câu trống", "procedure_not_found": "thủ tục không có trong dữ liệu",
+    "procedure_choice": "chọn thủ tục", "command": "lệnh", "upload": "tải tài liệu lên",
+    "too_long": "tin quá dài", "rate_limited": "gửi quá nhanh", "queue_full": "gửi dồn", "error": "lỗi",
+}
+
+
+def intent_label(intent: str) -> str:
+    if intent in INTENT_LABELS:
+        return INTENT_LABELS[intent]
+    if intent.startswith("procedure"):
+        return "thủ tục hành chính"
+    return intent or "?"
