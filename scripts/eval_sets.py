@@ -44,6 +44,7 @@ def set_specs() -> dict[str, tuple[Path, list[Path]]]:
         "heldout_procedures": (EVAL / "heldout_procedures.jsonl", real_all),
         "heldout_unseen": (EVAL / "heldout_unseen.jsonl", _files(EVAL / "corpus_unseen")),
         "heldout_fresh": (EVAL / "heldout_fresh.jsonl", _files(EVAL / "corpus_fresh")),
+        "heldout_fresh2": (EVAL / "heldout_fresh2.jsonl", _files(EVAL / "corpus_fresh2")),
     }
 
 
