@@ -30,9 +30,10 @@ ROLE_LABELS = {
 _HEADER_PATTERNS: list[tuple[str, re.Pattern]] = [
     ("stt", re.compile(r"^(stt|tt|so tt|so thu tu)\.?$")),
     ("coord", re.compile(r"phoi hop")),
+    # time before lead: "Thời gian thực hiện" ends like a lead header ("… thực hiện") but is the time column
+    ("time", re.compile(r"thoi gian|thoi han|tien do|han hoan thanh|moc thoi gian|nam thuc hien|lo trinh thuc hien")),
     ("lead", re.compile(r"chu tri|don vi thuc hien|co quan thuc hien|don vi phu trach|co quan phu trach|thuc hien$"
                         r"|co quan tham muu|don vi tham muu|co quan, don vi thuc hien")),
-    ("time", re.compile(r"thoi gian|thoi han|tien do|han hoan thanh|moc thoi gian|nam thuc hien|lo trinh thuc hien")),
     ("funding", re.compile(r"kinh phi|nguon von|du toan")),
     ("output", re.compile(r"ket qua|san pham|hinh thuc")),
     ("activity", re.compile(r"hoat dong|giai phap|cong viec cu the")),

@@ -100,3 +100,18 @@ def test_units_canonical_per_locality():
     names = set(ex.units.values())
     # "Phòng Văn hóa-Xã hội", "Phòng Văn hoá – Xã hội" ... meet under one key
     assert len([n for n in names if fold(n).startswith("phong van hoa")]) == 1
+
+
+@pytest.mark.parametrize("header,roles", [
+    (["STT", "Nhiệm vụ, giải pháp", "Đơn vị thực hiện", "Đơn vị phối hợp", "Thời gian thực hiện", "Sản phẩm đầu ra"],
+     ["stt", "activity", "lead", "coord", "time", "output"]),
+    (["TT", "Nội dung", "Cơ quan chủ trì", "Cơ quan phối hợp", "Thời gian hoàn thành", "Sản phẩm"],
+     ["stt", "task", "lead", "coord", "time", "output"]),
+    (["STT", "Tên nhiệm vụ", "Cơ quan thực hiện", "Lộ trình thực hiện"], ["stt", "task", "lead", "time"]),
+])
+def test_header_roles_whatever_the_wording(header, roles):
+    """'Thời gian thực hiện' ends like a lead header ('… thực hiện'): it is the time column, and a row's time
+    never joins its lead ('Sở Tư pháp 2026 - 2030')."""
+    from index.tables import header_roles
+
+    assert header_roles(header) == roles
