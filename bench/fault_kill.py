@@ -14,7 +14,6 @@ kills happened; each schedule round is then compared with a run without faults:
 from __future__ import annotations
 
 import argparse
-import asyncio
 import collections
 import json
 import os
@@ -33,34 +32,12 @@ CHILD = TESTS / "fault_sender.py"
 sys.path[:0] = [str(ROOT), str(TESTS)]
 
 from bot.reminders import ReminderConfig, Reminders  # noqa: E402
-from reminders_fixture import RecordingSender, build_db, local  # noqa: E402
+from fault_sender import platform_log, reference_sends  # noqa: E402
+from reminders_fixture import build_db, local  # noqa: E402
 
 START, END = local(2026, 2, 20).isoformat(), local(2026, 7, 20).isoformat()
 STEP_MINUTES = 360
 
-
-def _reference(db_path: Path) -> collections.Counter:
-    from fault_sender import schedule
-
-    rem = Reminders(db_path, config=ReminderConfig())
-    sender = RecordingSender(lambda: None)
-
-    async def go():
-        for t in schedule(START, END, STEP_MINUTES):
-            await rem.tick(sender, t)
-
-    asyncio.run(go())
-    return collections.Counter((chat, text) for _, _, chat, text in sender.sent)
-
-
-def _log(path: Path) -> collections.Counter:
-    c = collections.Counter()
-    if path.exists():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                j = json.loads(line)
-                c[(j["chat_id"], j["text"])] += 1
-    return c
 
 
 def run(kills_wanted: int, seed: int, latency: float, work: Path) -> dict:
@@ -68,7 +45,7 @@ def run(kills_wanted: int, seed: int, latency: float, work: Path) -> dict:
     build_db(seed_db)
     ref_db = work / "ref.db"
     shutil.copy(seed_db, ref_db)
-    expected = _reference(ref_db)
+    expected = reference_sends(ref_db, START, END, STEP_MINUTES)
     rng = random.Random(seed)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(TESTS)])}
     t = {"runs": 0, "kills": 0, "kills_mid_delivery": 0, "rounds": 0, "expected": 0, "delivered": 0, "lost": 0,
@@ -83,7 +60,7 @@ def run(kills_wanted: int, seed: int, latency: float, work: Path) -> dict:
         args = [sys.executable, str(CHILD), str(db), str(log), str(progress), START, END, str(STEP_MINUTES),
                 str(latency)]
         while True:  # kill at random points until one run completes the schedule
-            before = sum(_log(log).values())
+            before = sum(platform_log(log).values())
             proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
             ready, _, _ = select.select([proc.stdout], [], [], 120)
             if not ready or proc.stdout.readline().strip() != b"ready":
@@ -94,14 +71,14 @@ def run(kills_wanted: int, seed: int, latency: float, work: Path) -> dict:
                 proc.kill()  # SIGKILL
                 proc.wait()
                 t["kills"] += 1
-                if sum(_log(log).values()) > before:
+                if sum(platform_log(log).values()) > before:
                     t["kills_mid_delivery"] += 1
                 continue
             out, err = proc.communicate(timeout=300)
             if proc.returncode != 0:
                 raise RuntimeError(err.decode())
             break
-        got = _log(log)
+        got = platform_log(log)
         t["lost"] += sum((expected - got).values())
         t["duplicates"] += sum((got - expected).values())
         t["expected"] += sum(expected.values())

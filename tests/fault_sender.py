@@ -10,6 +10,8 @@ a SIGKILL resumes at the tick that was interrupted.
 from __future__ import annotations
 
 import asyncio
+import collections
+import json
 import os
 import sys
 from datetime import datetime, timedelta
@@ -19,12 +21,36 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]
 
 from bot.reminders import ReminderConfig, Reminders  # noqa: E402
-from reminders_fixture import FileLogSender, ticks  # noqa: E402
+from reminders_fixture import FileLogSender, RecordingSender, ticks  # noqa: E402
 
 
 def schedule(start: str, end: str, step_minutes: float) -> list[datetime]:
     return ticks(datetime.fromisoformat(start), datetime.fromisoformat(end), timedelta(minutes=float(step_minutes)),
                  extra_local_times=[(8, 0), (8, 1)])
+
+
+def reference_sends(db_path: Path, start: str, end: str, step_minutes: float) -> collections.Counter:
+    """(chat, text) of every message the schedule sends in one run without faults: the ground truth."""
+    rem = Reminders(db_path, config=ReminderConfig())
+    sender = RecordingSender(lambda: None)
+
+    async def go():
+        for t in schedule(start, end, step_minutes):
+            await rem.tick(sender, t)
+
+    asyncio.run(go())
+    return collections.Counter((chat, text) for _, _, chat, text in sender.sent)
+
+
+def platform_log(path: Path) -> collections.Counter:
+    """(chat, text) of every message the fake platform accepted, counted (repeats are duplicates)."""
+    c = collections.Counter()
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                j = json.loads(line)
+                c[(j["chat_id"], j["text"])] += 1
+    return c
 
 
 def main(argv: list[str]) -> int:

@@ -6,9 +6,7 @@ reported (the only possible one: a kill between the platform's acceptance and th
 """
 from __future__ import annotations
 
-import asyncio
 import collections
-import json
 import os
 import random
 import select
@@ -19,7 +17,8 @@ import time
 from pathlib import Path
 
 from bot.reminders import ReminderConfig, Reminders
-from reminders_fixture import RecordingSender, build_db, local
+from fault_sender import platform_log, reference_sends
+from reminders_fixture import build_db, local
 
 HERE = Path(__file__).resolve().parent
 CHILD = HERE / "fault_sender.py"
@@ -29,37 +28,13 @@ LATENCY = float(os.environ.get("REMINDER_FAULT_LATENCY", "0.002"))  # seconds on
 RUNS = int(os.environ.get("REMINDER_FAULT_RUNS", "30"))
 
 
-def _reference(db_path: Path) -> collections.Counter:
-    sys.path.insert(0, str(HERE))
-    from fault_sender import schedule
-
-    rem = Reminders(db_path, config=ReminderConfig())
-    sender = RecordingSender(lambda: None)
-
-    async def go():
-        for t in schedule(START, END, STEP_MINUTES):
-            await rem.tick(sender, t)
-
-    asyncio.run(go())
-    return collections.Counter((chat, text) for _, _, chat, text in sender.sent)
-
-
-def _log(path: Path) -> collections.Counter:
-    c = collections.Counter()
-    if path.exists():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                j = json.loads(line)
-                c[(j["chat_id"], j["text"])] += 1
-    return c
-
 
 def test_sigkill_at_random_points_loses_nothing(tmp_path):
     seed_db = tmp_path / "seed.db"
     build_db(seed_db)
     ref_db = tmp_path / "ref.db"
     shutil.copy(seed_db, ref_db)
-    expected = _reference(ref_db)
+    expected = reference_sends(ref_db, START, END, STEP_MINUTES)
     assert sum(expected.values()) > 200 and max(expected.values()) == 1
 
     rng = random.Random(int(os.environ.get("REMINDER_FAULT_SEED", "20261123")))
@@ -77,7 +52,7 @@ def test_sigkill_at_random_points_loses_nothing(tmp_path):
                 str(LATENCY)]
         finished = False
         while totals["runs"] < RUNS:
-            before = sum(_log(log).values())
+            before = sum(platform_log(log).values())
             proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
             ready, _, _ = select.select([proc.stdout], [], [], 60)
             assert ready and proc.stdout.readline().strip() == b"ready", proc.stderr.read().decode()
@@ -87,7 +62,7 @@ def test_sigkill_at_random_points_loses_nothing(tmp_path):
                 proc.kill()  # SIGKILL
                 proc.wait()
                 totals["kills"] += 1
-                if sum(_log(log).values()) > before:
+                if sum(platform_log(log).values()) > before:
                     totals["kills_mid_delivery"] += 1
             else:
                 assert proc.returncode == 0, proc.stderr.read().decode()
@@ -97,7 +72,7 @@ def test_sigkill_at_random_points_loses_nothing(tmp_path):
         if not finished:
             out = subprocess.run(args, env=env, capture_output=True, timeout=120)
             assert out.returncode == 0, out.stderr.decode()
-        got = _log(log)
+        got = platform_log(log)
         lost = sum((expected - got).values())
         extra = sum((got - expected).values())
         dup_total += extra
