@@ -12,35 +12,20 @@ import asyncio
 import json
 import time
 
-from tornado.httpserver import HTTPServer
-from tornado.netutil import bind_sockets
 from tornado.web import Application, RequestHandler
 
+from local_bot_api import LocalBotApi
 
-class FakeTelegramApi:
+
+class FakeTelegramApi(LocalBotApi):
     def __init__(self, delay: float = 1.5):
         self.mode = "ok"
         self.delay = delay
         self.calls: list[tuple[str, dict]] = []  # (method, parameters) of every request
         self.delivered: list[dict] = []  # sendMessage calls the "platform" accepted (also the slow ones)
-        self._server: HTTPServer | None = None
-        self.port = 0
 
-    async def start(self) -> "FakeTelegramApi":
-        self._server = HTTPServer(Application([(r"/bot([^/]+)/(\w+)", _Handler, {"api": self})]))
-        sockets = bind_sockets(0, "127.0.0.1")
-        self._server.add_sockets(sockets)
-        self.port = sockets[0].getsockname()[1]
-        return self
-
-    async def stop(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-            await self._server.close_all_connections()
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/bot"
+    def _app(self) -> Application:
+        return Application([(r"/bot([^/]+)/(\w+)", _Handler, {"api": self})])
 
     def sends(self) -> int:
         return sum(1 for m, _ in self.calls if m == "sendMessage")

@@ -28,9 +28,9 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
-from tornado.httpserver import HTTPServer
-from tornado.netutil import bind_sockets
 from tornado.web import Application, RequestHandler
+
+from local_bot_api import LocalBotApi
 
 METHODS = {
     "getMe", "getUpdates", "setWebhook", "deleteWebhook", "getWebhookInfo",
@@ -117,7 +117,7 @@ class BotState:
     webhook_updated_at: int = 0
 
 
-class FakeZaloServer:
+class FakeZaloServer(LocalBotApi):
     def __init__(self, *, time_scale: float = 0.02, unauthorized_http_status: int = 200):
         self.time_scale = time_scale  # getUpdates waits timeout × time_scale seconds
         self.unauthorized_http_status = unauthorized_http_status
@@ -130,28 +130,12 @@ class FakeZaloServer:
         self.wrapped = False
         self.secret_override: str | None = None
         self._ids = itertools.count(1)
-        self._server: HTTPServer | None = None
         self._sent = asyncio.Event()
-        self.port = 0
 
     # ---- lifecycle
 
-    async def start(self) -> "FakeZaloServer":
-        app = Application([(r"/bot([^/]+)/([A-Za-z]+)", _Handler, {"fake": self})])
-        self._server = HTTPServer(app)
-        sockets = bind_sockets(0, "127.0.0.1")
-        self._server.add_sockets(sockets)
-        self.port = sockets[0].getsockname()[1]
-        return self
-
-    async def stop(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-            await self._server.close_all_connections()
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/bot"
+    def _app(self) -> Application:
+        return Application([(r"/bot([^/]+)/([A-Za-z]+)", _Handler, {"fake": self})])
 
     def add_bot(self, token: str | None = None) -> str:
         token = token or new_token()
