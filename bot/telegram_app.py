@@ -46,6 +46,7 @@ from handlers.formatting import TELEGRAM, TELEGRAM_LIMIT, Platform, render
 from handlers.sanitize import clean_text
 
 from .send_policy import CHAT_REPLY, NOT_SENT, RetryPolicy, transport_outcome
+from .webhook import SecretWebhookHandler
 
 log = logging.getLogger(__name__)
 
@@ -343,26 +344,14 @@ def file_base_url(base_url: str) -> str:
     return f"{head}/file/bot" if sep else base_url.rstrip("/") + "/file/bot"
 
 
-try:
-    from tornado.web import RequestHandler
-except ImportError:  # pragma: no cover - tornado comes with python-telegram-bot[webhooks]
-    RequestHandler = object  # type: ignore[assignment,misc]
-
-
-class _WebhookHandler(RequestHandler):  # type: ignore[misc,valid-type]
+class _WebhookHandler(SecretWebhookHandler):
     """POST only: a wrong or missing secret gets 403 and nothing is processed; a valid update is queued for the
     Application and answered 200 at once."""
 
-    def initialize(self, channel: TelegramChannel) -> None:
-        self.channel = channel
-
-    def check_xsrf_cookie(self) -> None:  # an API endpoint, not a form
-        return None
+    secret_header = SECRET_HEADER
 
     async def post(self) -> None:
-        if not self.channel.check_secret(self.request.headers.get(SECRET_HEADER)):
-            self.set_status(403)
-            self.finish()
+        if self.refused():
             return
         try:
             update = Update.de_json(json.loads(self.request.body or b"null"), self.channel.bot)

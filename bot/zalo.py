@@ -41,6 +41,7 @@ from handlers.formatting import ZALO, render
 from handlers.sanitize import clean_text
 
 from .send_policy import NOT_SENT, transport_outcome
+from .webhook import SecretWebhookHandler
 
 log = logging.getLogger(__name__)
 
@@ -471,25 +472,14 @@ def _unwrap(body: Any) -> Any:
     return body
 
 
-try:
-    from tornado.web import RequestHandler
-except ImportError:  # pragma: no cover - tornado comes with python-telegram-bot[webhooks]
-    RequestHandler = object  # type: ignore[assignment,misc]
-
-
-class _WebhookHandler(RequestHandler):  # type: ignore[misc,valid-type]
+class _WebhookHandler(SecretWebhookHandler):
     """POST only; wrong or missing secret -> 403 and nothing processed; answers 200 at once, works after."""
 
-    def initialize(self, channel: ZaloChannel) -> None:
-        self.channel = channel
-
-    def check_xsrf_cookie(self) -> None:  # an API endpoint, not a form
-        return None
+    secret_header = SECRET_HEADER
+    forbidden_body = {"ok": False, "description": "forbidden"}
 
     async def post(self) -> None:
-        if not self.channel.check_secret(self.request.headers.get(SECRET_HEADER)):
-            self.set_status(403)
-            self.finish({"ok": False, "description": "forbidden"})
+        if self.refused():
             return
         raw = self.request.body or b""
         if raw.strip():
