@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.emulator import running_emulator  # noqa: E402
+from bench.worker import pct as percentile  # noqa: E402
 
 QUESTIONS = [
     "Chơn Thành: ai chủ trì rà soát, phát hiện các thủ tục hành chính ban hành chưa đúng quy định?",
@@ -51,12 +52,7 @@ ABUSE = [
 
 
 def pct(values: list[float], p: float) -> float | None:
-    if not values:
-        return None
-    v = sorted(values)
-    k = (len(v) - 1) * p / 100
-    lo, hi = int(k), min(int(k) + 1, len(v) - 1)
-    return round(v[lo] + (v[hi] - v[lo]) * (k - lo), 1)
+    return percentile(values, p, ndigits=1)
 
 
 def rss_mib(pid: int) -> float | None:

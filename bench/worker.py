@@ -32,13 +32,14 @@ def proc_status() -> dict:
     return out
 
 
-def pct(values: list[float], p: float) -> float | None:
+def pct(values: list[float], p: float, ndigits: int = 2) -> float | None:
+    """The p-th percentile, linearly interpolated; None for no values."""
     if not values:
         return None
     v = sorted(values)
     k = (len(v) - 1) * p / 100
     lo, hi = int(k), min(int(k) + 1, len(v) - 1)
-    return round(v[lo] + (v[hi] - v[lo]) * (k - lo), 2)
+    return round(v[lo] + (v[hi] - v[lo]) * (k - lo), ndigits)
 
 
 def summary(values: list[float]) -> dict:
