@@ -93,11 +93,12 @@ def build_answerer(settings: Settings, embedder=None, dense: str = "background")
     With the gate at 0 (BOT_DENSE_GATE, else handlers/router_weights.json: no question is ever embedded) no model
     is loaded and nothing is filled, unless an embedder is passed in.
     """
-    if not index_exists(settings):
-        run_index(settings, progress=True, dense=dense == "wait")
     scorer = Scorer.load()
     if settings.dense_gate is not None:
         scorer.gate = settings.dense_gate
+    if not index_exists(settings):
+        # a closed gate never reads the dense side: embedding every passage first would be wasted minutes
+        run_index(settings, progress=True, dense=dense == "wait" and (embedder is not None or scorer.gate > 0))
     if embedder is None and scorer.gate > 0:
         embedder = get_embedder(settings.embedder)
     if embedder is not None:  # BOT_EMBEDDER=none: lexical only
