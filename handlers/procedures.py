@@ -31,6 +31,7 @@ from functools import lru_cache
 import time
 from dataclasses import dataclass, field
 
+from handlers.scopes import strip_type
 from handlers.types import Answer, Choice, ProcedureRef, Source
 from index.procedure_terms import (CHANNEL_CUES, FIELD_CUES, FILLER, PLAN_CUES, PROCEDURE_CUES, RULE_CUES, SYNONYMS,
                                    WEAK_CUES, canon_token)
@@ -96,17 +97,71 @@ class _Phrase:
     """A phrase pattern that skips the regex when its first word is not even a substring of the text (most cue
     and synonym phrases are absent from most questions: this keeps the analysis well under a millisecond)."""
 
-    __slots__ = ("first", "rx")
+    __slots__ = ("first", "rx", "plain")
 
     def __init__(self, toks: list[str]):
         self.first = toks[0] if toks else ""
         self.rx = re.compile(r"(?<![a-z0-9])" + r"\s+".join(re.escape(t) for t in toks) + r"(?![a-z0-9])")
+        # the pattern's first word can only match a whole run of [a-z0-9] of the text (see _words)
+        self.plain = _ALNUM.fullmatch(self.first) is not None
 
     def search(self, text: str):
         return self.rx.search(text) if self.first in text else None
 
     def sub(self, repl, text: str) -> str:
         return self.rx.sub(repl, text) if self.first in text else text
+
+
+_ALNUM = re.compile(r"[a-z0-9]+")
+
+
+def _words(text: str) -> set[str]:
+    """The runs of [a-z0-9] of a folded text: a phrase whose first word is none of them cannot match."""
+    return set(_ALNUM.findall(text))
+
+
+class _Phrases:
+    """A fixed list of entries, each holding a phrase, indexed by the phrase's first word: `live(words)` gives
+    the entries that can match a text with these words, in list order (the order matters: longest first), so a
+    question pays for the few phrases that share a word with it, not for the whole list."""
+
+    def __init__(self, entries: list, phrase_of) -> None:
+        self.entries = entries
+        self._by_first: dict[str, list[int]] = {}
+        self._always: list[int] = []
+        for i, e in enumerate(entries):
+            ph = phrase_of(e)
+            (self._by_first.setdefault(ph.first, []) if ph.plain else self._always).append(i)
+
+    def positions(self, words: set[str]) -> list[int]:
+        out = set(self._always)
+        for w in words:
+            out.update(self._by_first.get(w, ()))
+        return sorted(out)
+
+    def live(self, words: set[str]) -> list:
+        return [self.entries[i] for i in self.positions(words)]
+
+
+def _rewrite_synonyms(text: str, words: set[str]) -> str:
+    """Synonyms, longest first, each span rewritten once (the replacement's words joined by no-break spaces so a
+    shorter synonym does not rewrite inside it). A rewrite may bring words that later synonyms start with: those
+    join the pass from there on, so the result is the same as trying every synonym in order."""
+    out, words = text, set(words)
+    pending = _SYN.positions(words)
+    j = 0
+    while j < len(pending):
+        i = pending[j]
+        rx, repl, _ = _SYN.entries[i]
+        new = rx.sub(lambda m, r=repl: " " + r.replace(" ", "\u00a0") + " ", out)
+        j += 1
+        if new != out:
+            out = new
+            fresh = _words(out) - words
+            if fresh:
+                words |= fresh
+                pending = pending[:j] + sorted(set(pending[j:]) | {k for k in _SYN.positions(fresh) if k > i})
+    return out
 
 
 def _phrase_rx(phrase: str) -> _Phrase:
@@ -132,14 +187,15 @@ def place_key(name: str) -> str:
     return re.sub(r"[^a-z0-9 ]+", " ", f).split(" (")[0].strip()
 
 
-_SYN = sorted(((_phrase_rx(a), _canon_text(b), len(a)) for a, b in SYNONYMS), key=lambda x: -x[2])
-_CUES = sorted(((f, _phrase_rx(c), _canon_text(c)) for f, cs in FIELD_CUES.items() for c in cs),
-               key=lambda x: -len(x[2]))
-_CHANNEL = [(ch, _phrase_rx(c)) for ch, cs in CHANNEL_CUES.items() for c in cs]
+_SYN = _Phrases(sorted(((_phrase_rx(a), _canon_text(b), len(a)) for a, b in SYNONYMS), key=lambda x: -x[2]),
+                lambda e: e[0])
+_CUES = _Phrases(sorted(((f, _phrase_rx(c), _canon_text(c)) for f, cs in FIELD_CUES.items() for c in cs),
+                        key=lambda x: -len(x[2])), lambda e: e[1])
+_CHANNEL = _Phrases([(ch, _phrase_rx(c)) for ch, cs in CHANNEL_CUES.items() for c in cs], lambda e: e[1])
 _WEAK = {_canon_text(c) for c in WEAK_CUES}
-_RULE = [_phrase_rx(c) for c in RULE_CUES]
-_PROC_CUES = [_phrase_rx(c) for c in PROCEDURE_CUES]
-_PLAN = [_phrase_rx(c) for c in PLAN_CUES]
+_RULE = _Phrases([_phrase_rx(c) for c in RULE_CUES], lambda e: e)
+_PROC_CUES = _Phrases([_phrase_rx(c) for c in PROCEDURE_CUES], lambda e: e)
+_PLAN = _Phrases([_phrase_rx(c) for c in PLAN_CUES], lambda e: e)
 _FILLER = {canon_token(t) for t in FILLER}
 
 
@@ -237,6 +293,10 @@ class ProcedureAnswerer:
                 if k and len(k) > 2:
                     self.localities.setdefault(k, p.locality or name)
         self._groups: dict[str, list[Procedure]] = {}
+        self._pools: dict[str, dict[str, list[Procedure]]] = {}  # place key -> _pool (filled on demand)
+        self._other_pools: dict[str, dict[str, list[Procedure]]] = {}
+        # the places the records belong to, folded without their type word ("xã", "tỉnh" …)
+        self.place_names = frozenset(fold(strip_type(p.locality)) for p in self.procedures if p.locality)
         for p in self.procedures:
             self._groups.setdefault(self._name_key(p.name), []).append(p)
         for ps in self._groups.values():  # a procedure in force before an abolished one of the same name
@@ -257,6 +317,12 @@ class ProcedureAnswerer:
             m = _HEAD_CUT.search(" " + k + " ")
             head = (" " + k + " ")[: m.start()].strip() if m else k
             self._head_toks[k] = _tokens(head) or self._name_toks[k]
+        # word -> names (or keywords) that have it: a procedure sharing no word with the question is never scored
+        self._by_word: dict[str, set[str]] = {}
+        for k in self._groups:
+            for toks in [self._name_toks[k], *self._aliases[k]]:
+                for t in toks:
+                    self._by_word.setdefault(t, set()).add(k)
         surfaces = list(self._name_toks.values()) + [a for al in self._aliases.values() for a in al]
         n = max(1, len(surfaces))
         df: dict[str, int] = {}
@@ -341,23 +407,22 @@ class ProcedureAnswerer:
         loc = locality or found_loc or (place or None)
         toks = self._fix_typos(_tokens(f))
         text = " ".join(toks)
+        words = _words(text)
         # field cues: longest first, on the text before synonym rewriting (so "mat" in "nguoi nha mat" is kept)
-        fields, strong = self._cue_fields(text)
-        rule = any(rx.search(text) for rx in _RULE) and ("time_limit" in fields or bool(re.search(
+        fields, strong = self._cue_fields(text, words)
+        rule = any(rx.search(text) for rx in _RULE.live(words)) and ("time_limit" in fields or bool(re.search(
             r"thoi han|bao lau|khi nao|luc nao|may gio|truoc|han cuoi|han chot", text)))
-        channel = next((ch for ch, rx in _CHANNEL if rx.search(text)), None)
-        # synonyms (longest first, each span rewritten once)
-        rewritten = text
-        for rx, repl, _ in _SYN:
-            rewritten = rx.sub(lambda m, r=repl: " " + r.replace(" ", "\u00a0") + " ", rewritten)
+        channel = next((ch for ch, rx in _CHANNEL.live(words) if rx.search(text)), None)
+        rewritten = _rewrite_synonyms(text, words)
         rewritten = re.sub(r"\s+", " ", rewritten.replace("\u00a0", " ")).strip()
         rewritten = re.sub(r"\b(\w+ \w+) \1\b", r"\1", rewritten)  # "dang ki dang ki khai sinh"
         masked = rewritten
-        for _, rx, _c in _CUES:
+        r_words = _words(rewritten)  # masking only removes words: these bound every pass below
+        for _, rx, _c in _CUES.live(r_words):
             masked = rx.sub(" | ", masked)
-        for rx in _RULE:
+        for rx in _RULE.live(r_words):
             masked = rx.sub(" | ", masked)
-        for _, rx in _CHANNEL:
+        for _, rx in _CHANNEL.live(r_words):
             masked = rx.sub(" | ", masked)
         # a filler-ish word ("chữ" / "chú", "sao" / "làm sao", "bản" / "bạn") is kept when it makes a word pair some
         # name has ("chữ ký", "bản sao"); it then counts only when a name shares that pair
@@ -366,8 +431,8 @@ class ProcedureAnswerer:
                    or (i and f"{mtoks[i - 1]}_{t}" in self._bivocab)
                    or (i + 1 < len(mtoks) and f"{t}_{mtoks[i + 1]}" in self._bivocab)]
         # a weak cue alone ("thế nào", "lâu") does not make a question about a procedure
-        procedural = strong or any(rx.search(text) for rx in _PROC_CUES)
-        plan_like = any(rx.search(text) for rx in _PLAN)
+        procedural = strong or any(rx.search(text) for rx in _PROC_CUES.live(words))
+        plan_like = any(rx.search(text) for rx in _PLAN.live(words))
         unknown = [t for t in content if t not in self._vocab and t not in self._known and len(t) > 1
                    and not t.isdigit()]
         foreign = list(unknown)
@@ -379,10 +444,10 @@ class ProcedureAnswerer:
                      procedural=procedural, plan_like=plan_like, rule=rule, unknown=unknown, channel=channel,
                      place=place if not found_loc else "", foreign=foreign)
 
-    def _cue_fields(self, text: str) -> tuple[list[str], bool]:
+    def _cue_fields(self, text: str, words: set[str]) -> tuple[list[str], bool]:
         hits: list[tuple[int, str, bool]] = []
         masked = text
-        for fld, rx, canon in _CUES:
+        for fld, rx, canon in _CUES.live(words):
             m = rx.search(masked)
             if m:
                 hits.append((m.start(), fld, canon not in _WEAK))
@@ -413,12 +478,17 @@ class ProcedureAnswerer:
         if not locality:
             return self._groups
         k = place_key(locality)
+        cached = self._pools.get(k)  # the records never change after loading: one pool per place
+        if cached is not None:
+            return cached
         out: dict[str, list[Procedure]] = {}
         for key, ps in self._groups.items():
             own = [p for p in ps if self._belongs(p, k)]
             sel = own or [p for p in ps if self._general(p)]
             if sel:
                 out[key] = sel
+        if len(self._pools) < 4096:
+            self._pools[k] = out
         return out
 
     def _others(self, locality: str | None) -> dict[str, list[Procedure]]:
@@ -426,8 +496,13 @@ class ProcedureAnswerer:
         if not locality:
             return {}
         k = place_key(locality)
-        return {key: ps for key, ps in self._groups.items()
-                if not any(self._belongs(p, k) or self._general(p) for p in ps)}
+        cached = self._other_pools.get(k)
+        if cached is None:
+            cached = {key: ps for key, ps in self._groups.items()
+                      if not any(self._belongs(p, k) or self._general(p) for p in ps)}
+            if len(self._other_pools) < 4096:
+                self._other_pools[k] = cached
+        return cached
 
     # ------------------------------------------------------------------ matching
 
@@ -460,7 +535,10 @@ class ProcedureAnswerer:
         top = max(weights.values(), default=0.0)
         rarest = {b for b, w in weights.items() if w >= top - 1e-9}
         out: list[Candidate] = []
+        sharing = set().union(*(self._by_word.get(t, ()) for t in qu))
         for key, ps in pool.items():
+            if key not in sharing:  # no word in common: _score would find nothing
+                continue
             best: Candidate | None = None
             surfaces = [("name", self._name_toks[key])] + [("keyword", a) for a in self._aliases.get(key, [])]
             for via, nt in surfaces:

@@ -101,7 +101,7 @@ class Answerer:
         want_dense = dense if dense is not None else (best_cov < self.scorer.gate and self.index.dense_ready)
         if want_dense and self.index.dense_ready:
             lexical_only = [c for c in cands if c.source not in ("task", "passage")]
-            cands = lexical_only + self._plan_candidates(q, dense_text=q.restored or q.text)
+            cands = lexical_only + self._plan_candidates(q, dense_text=self.analyzer.dense_text(q))
             _mark_best_coverage(cands)
         return self.scorer.rank(cands)
 
@@ -110,7 +110,7 @@ class Answerer:
         if not dense:
             out += self._plan_candidates(q, None)
         else:
-            out += self._plan_candidates(q, q.restored or q.text)
+            out += self._plan_candidates(q, self.analyzer.dense_text(q))
         _mark_best_coverage(out)
         out += self._proc_candidates(q)
         out += self._unit_candidates(q)
@@ -191,8 +191,10 @@ class Answerer:
         if pa is None:
             return []
         place = self._place(q)
-        proc_place = place if place and any(fold(strip_type(place)) == fold(strip_type(p.locality))
-                                            for p in pa.procedures if p.locality) else None
+        names = getattr(pa, "place_names", None)
+        if names is None:
+            names = {fold(strip_type(p.locality)) for p in pa.procedures if p.locality}
+        proc_place = place if place and fold(strip_type(place)) in names else None
         f = base_features(q, "proc")
         if hasattr(pa, "best"):
             m = pa.best(q.text, proc_place)

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
+from index import fastre
 from index.lexical import query_tokens
 from index.textnorm import fold, normalize
 
@@ -55,7 +56,7 @@ ASK_PATTERNS: list[tuple[str, str]] = [
     ("proc_legal", r"\bcan cu (phap ly|nao)\b|\b(luat|nghi dinh|thong tu|van ban) nao (quy dinh)?\b|\btheo quy dinh nao\b"),
     ("proc_steps", r"\b(lam|thuc hien) (the nao|nhu the nao|ra sao)\b|\bcac buoc\b|\bquy trinh\b|\btrinh tu\b|\bthu tuc (the nao|ra sao)\b|\bphai lam gi\b|\bcach (lam|xin|dang ky)\b"),
 ]
-_ASK_RX = [(a, re.compile(p)) for a, p in ASK_PATTERNS]
+_ASK_RX = [(a, fastre.compile(p)) for a, p in ASK_PATTERNS]
 PROC_ASKS = {"proc_docs", "proc_time", "proc_fee", "proc_where", "proc_cond", "proc_validity", "proc_code",
              "proc_result", "proc_legal", "proc_steps"}
 META_ASKS = {"meta_number", "meta_date", "meta_signer", "meta_issuer"}
@@ -110,7 +111,7 @@ class Query:
     raw: str
     text: str  # normalized for display and matching (NFC, one tone placement, spaces)
     folded: str
-    restored: str = ""  # diacritics restored (dense side), "" when the question has them
+    restored: str = ""  # the dense side's text (diacritics restored), filled on demand by QueryAnalyzer.dense_text
     scope: Scope | None = None
     scope_span: tuple[int, int] | None = None
     doc_ids: list[str] = field(default_factory=list)  # plans the question names by title
@@ -309,9 +310,16 @@ class Analyzer:
             q.asks.remove("due_list")
         q.content = self._content(folded, q)
         q.tokens = content_tokens(q.content)
-        if self.restorer is not None and fold(text) == text.lower().replace("đ", "d"):
-            q.restored = self.restorer.restore(text)
         return q
+
+    def dense_text(self, q: Query) -> str:
+        """The text the dense side embeds: the question with its diacritics restored when typed without them.
+        Restored on demand (most answers never embed the question) and kept on the query."""
+        if not q.restored:
+            typed = q.text
+            plain = self.restorer is not None and fold(typed) == typed.lower().replace("đ", "d")
+            q.restored = self.restorer.restore(typed) if plain else typed
+        return q.restored
 
     def _content(self, folded: str, q: Query) -> str:
         """The question without its place (and the place's type word): the text its content tokens come from."""

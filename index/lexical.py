@@ -96,8 +96,9 @@ class LexicalIndex:
             post = self._postings(t)
             if post is None or not len(post):
                 continue
-            pos = np.searchsorted(post, docs)
-            out[i] = post[np.minimum(pos, len(post) - 1)] == docs
+            pos = post.searchsorted(docs)
+            np.minimum(pos, len(post) - 1, out=pos)
+            out[i] = post[pos] == docs
         return out
 
 

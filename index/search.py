@@ -58,13 +58,13 @@ def _top(scores: np.ndarray, k: int, rows: np.ndarray | None = None) -> list[int
     if rows is not None:
         sub = scores[rows]
         best = np.argsort(-sub, kind="stable")[:k]
-        return [int(rows[j]) for j in best if sub[j] > 0]
+        return rows[best[sub[best] > 0]].tolist()
     if len(scores) > 4 * k:
         part = np.argpartition(-scores, k)[:k]
         best = part[np.argsort(-scores[part], kind="stable")]
     else:
         best = np.argsort(-scores, kind="stable")[:k]
-    return [int(i) for i in best if scores[i] > 0]
+    return best[scores[best] > 0].tolist()
 
 
 class SearchIndex:
@@ -248,10 +248,9 @@ class SearchIndex:
         for rank, i in enumerate(top_dense):
             fused[i] = fused.get(i, 0.0) + w_dense / (20 + rank)
         qt = query if isinstance(query, list) else query_tokens(match_query or query)
-        ids = list(fused)
-        hits = [Hit(i, fused[i], float(c)) for i, c in zip(ids, self.coverages(qt, ids))]
-        hits.sort(key=lambda h: -h.score)
-        return hits[:k]
+        # coverage does not change the order: read it for the k kept only (stable sort: ties keep fused order)
+        ids = sorted(fused, key=lambda i: -fused[i])[:k]
+        return [Hit(i, fused[i], float(c)) for i, c in zip(ids, self.coverages(qt, ids))]
 
     def search_tasks(self, query: str, locality: str | None = None, k: int = 10,
                      dense: dict[int, float] | None = None, dense_text: str | None = None,
@@ -274,10 +273,8 @@ class SearchIndex:
             for i in self.chunk_tasks.get(ci, ()):
                 if (not loc_f or self.task_locality[i] == loc_f) and (not docs or self.task_doc[i] in docs):
                     fused[i] = fused.get(i, 0.0) + 0.7 / (20 + rank)
-        ids = list(fused)
-        hits = [Hit(i, fused[i], float(c)) for i, c in zip(ids, self.coverages(qt, ids, tasks=True))]
-        hits.sort(key=lambda h: -h.score)
-        return hits[:k]
+        ids = sorted(fused, key=lambda i: -fused[i])[:k]
+        return [Hit(i, fused[i], float(c)) for i, c in zip(ids, self.coverages(qt, ids, tasks=True))]
 
     # ---- units ----------------------------------------------------------------------------------
     def find_unit(self, question: str, locality: str | None = None) -> tuple[str, str] | None:
