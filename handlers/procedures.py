@@ -135,8 +135,9 @@ class _Phrases:
 
     def positions(self, words: set[str]) -> list[int]:
         out = set(self._always)
-        for w in words:
-            out.update(self._by_first.get(w, ()))
+        by_first = self._by_first
+        for w in words & by_first.keys():
+            out.update(by_first[w])
         return sorted(out)
 
     def live(self, words: set[str]) -> list:
@@ -214,6 +215,20 @@ class Query:
     channel: str | None = None  # "online" | "in_person" | "post" when the question names one
     place: str = ""  # a place the question names that no record belongs to ("Đà Lạt")
     foreign: list[str] = field(default_factory=list)  # content words no record and no vocabulary list knows ("xe")
+
+
+@dataclass(frozen=True)
+class _Surface:
+    """A name (or keyword) of a procedure as scoring reads it."""
+
+    via: str  # "name" | "keyword"
+    tokens: list[str]
+    words: set[str]
+    pairs: set[str]
+    length: int
+    weight: float  # IDF weight of its words and (half) word pairs
+    head_need: list[str]  # words the question must have for the head (or the whole keyword) to be there
+    exact_need: list[str]  # words the question must have for the whole name to be there
 
 
 @dataclass
@@ -330,6 +345,7 @@ class ProcedureAnswerer:
             for t in set(toks) | set(_bigrams(toks)):
                 df[t] = df.get(t, 0) + 1
         self._idf = {t: math.log(1 + n / c) for t, c in df.items()}
+        self._surfaces: dict[str, list[_Surface]] = {k: self._surfaces_of(k) for k in self._groups}
         self._idf_unknown = math.log(1 + n)  # a word no name uses is as distinctive as the rarest word
         self._vocab = {t for toks in surfaces for t in toks}
         self._bivocab = {b for toks in surfaces for b in _bigrams(toks)}
@@ -343,6 +359,23 @@ class ProcedureAnswerer:
         self._fix_targets = sorted(self._vocab | syn_vocab | cue_vocab | raw_vocab)
         self._loc_rx = [(k, re.compile(rf"(?<![a-z0-9])(?:{_PLACE_TYPES}\.?\s+)?" + r"\s+".join(
             map(re.escape, k.split())) + r"(?![a-z0-9])")) for k in sorted(self.localities, key=len, reverse=True)]
+
+    def _surfaces_of(self, key: str) -> list["_Surface"]:
+        """The procedure's name and keywords with what scoring reads of them (fixed once the records are loaded)."""
+        out = []
+        for via, nt in [("name", self._name_toks[key])] + [("keyword", a) for a in self._aliases.get(key, [])]:
+            nu, nb = set(nt), set(_bigrams(nt))
+            weight = sum(self._idf.get(t, 0) for t in nu) + 0.5 * sum(self._idf.get(b, 0) for b in nb)
+            if via == "name":
+                head = self._head_toks[key]
+                head_need = [t for t in head if t not in _GENERIC_UNI] or head
+                whole = _tokens(re.sub(r"\(.*?\)", " ", key))
+                exact_need = [t for t in whole if t not in _GENERIC_UNI] or whole
+            else:
+                head_need = [t for t in nt if t not in _GENERIC_UNI] or nt
+                exact_need = []
+            out.append(_Surface(via, nt, nu, nb, len(nt), weight, head_need, exact_need))
+        return out
 
     # ------------------------------------------------------------------ analysis
 
@@ -540,10 +573,11 @@ class ProcedureAnswerer:
             if key not in sharing:  # no word in common: _score would find nothing
                 continue
             best: Candidate | None = None
-            surfaces = [("name", self._name_toks[key])] + [("keyword", a) for a in self._aliases.get(key, [])]
-            for via, nt in surfaces:
-                c = self._score(key, ps, via, nt, qu, qb, q_w, w)
-                if c is not None and rarest and not (rarest & set(_bigrams(nt))) and not (c.exact or c.head_full):
+            for sf in self._surfaces[key]:
+                if qu.isdisjoint(sf.words):
+                    continue
+                c = self._score(key, ps, sf, qu, qb, q_w, w)
+                if c is not None and rarest and rarest.isdisjoint(sf.pairs) and not (c.exact or c.head_full):
                     continue
                 if c is not None and (best is None or (c.q_cov, c.n_cov) > (best.q_cov, best.n_cov)):
                     best = c
@@ -552,12 +586,11 @@ class ProcedureAnswerer:
         out.sort(key=lambda c: (-c.score, -c.n_cov, len(c.key)))
         return out
 
-    def _score(self, key: str, ps: list[Procedure], via: str, nt: list[str], qu: set, qb: set,
+    def _score(self, key: str, ps: list[Procedure], sf: "_Surface", qu: set, qb: set,
                q_w: float, w: dict[str, float]) -> Candidate | None:
         idf = self._idf
-        nu, nb = set(nt), set(_bigrams(nt))
-        mu = qu & nu
-        mb = qb & nb
+        mu = qu & sf.words
+        mb = qb & sf.pairs
         # a filler-ish word counts only when a matched bigram carries it
         mu = {t for t in mu if t not in _FILLER or any(t in b.split("_") for b in mb)}
         if not mu:
@@ -565,23 +598,20 @@ class ProcedureAnswerer:
         # enough to name a procedure: a distinctive word pair the name also has (scattered words are not: "đính
         # chính giấy chứng nhận" shares "chính", "giấy", "chứng" with "chứng thực bản sao từ bản chính giấy tờ"),
         # or, for a name of one pair, that pair
-        distinct = any(b not in _GENERIC_BI for b in mb) or (len(nt) <= 2 and sum(1 for t in mu if t not in
-                                                                                 _GENERIC_UNI) >= 2)
+        distinct = any(b not in _GENERIC_BI for b in mb) or (sf.length <= 2 and sum(1 for t in mu if t not in
+                                                                                   _GENERIC_UNI) >= 2)
         if not distinct:
             return None
         matched_q = sum(w.get(t, 0) for t in mu) + 0.5 * sum(idf.get(b, 0) for b in mb)
         matched = sum(idf.get(t, 0) for t in mu) + 0.5 * sum(idf.get(b, 0) for b in mb)
-        name_w = sum(idf.get(t, 0) for t in nu) + 0.5 * sum(idf.get(b, 0) for b in nb)
         q_cov = min(matched_q / q_w, 1.0) if q_w else 0.0
-        n_cov = matched / name_w if name_w else 0.0
+        n_cov = matched / sf.weight if sf.weight else 0.0
+        via = sf.via
+        head_full = all(t in qu for t in sf.head_need)
         if via == "name":
-            head = self._head_toks[key]
-            head_distinct = [t for t in head if t not in _GENERIC_UNI] or head
-            head_full = all(t in qu for t in head_distinct)
-            whole = _tokens(re.sub(r"\(.*?\)", " ", key))
-            exact = all(t in qu for t in ([t for t in whole if t not in _GENERIC_UNI] or whole))
+            exact = all(t in qu for t in sf.exact_need)
         else:  # a keyword is another name, but never outranks the procedure's own name on a tie
-            head_full = all(t in qu for t in ([t for t in nt if t not in _GENERIC_UNI] or nt)) and len(nt) >= 2
+            head_full = head_full and sf.length >= 2
             exact = False
             n_cov *= 0.95
         score = 0.6 * q_cov + 0.4 * n_cov

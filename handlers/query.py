@@ -81,12 +81,18 @@ def content_tokens(text: str) -> list[str]:
     out = []
     for t in toks:
         parts = t.split("_")
-        if all(_FORM_WORDS.fullmatch(p) for p in parts):
+        if all(_is_form_word(p) for p in parts):
             continue
-        if len(parts) == 2 and _FORM.fullmatch(" ".join(parts)):
+        if len(parts) == 2 and _is_form_phrase(" ".join(parts)):
             continue
         out.append(t)
     return out
+
+
+def _matcher(rx: re.Pattern):
+    """`rx.fullmatch` as a set lookup when the pattern's language is a small finite set (a list of words)."""
+    words = fastre.finite_language(rx.pattern)
+    return words.__contains__ if words is not None else (lambda s: rx.fullmatch(s) is not None)
 
 
 _FORM_WORDS = re.compile(
@@ -94,6 +100,8 @@ _FORM_WORDS = re.compile(
     r"ve|do|ra|sao|khi|bao|gio|lau|nhieu|may|dau|ben|lo|lam|giu|han|chot|em|minh|toi|anh|chi|muon|can|phai|gom|"
     r"ba|ong|mot|1|lan|hoi|xin|biet|vui|long|on|ad|bot|ban|nguoi|chu|tri|phoi|hop|phu|trach|tham|muu|dam|nhiem|"
     r"thuc|hien|viec|giao|chiu|dinh|ky|tan|suat|mang|ke|hoach|kh|cchc|theo|nhu|tra|loi")
+_is_form_word = _matcher(_FORM_WORDS)
+_is_form_phrase = _matcher(_FORM)
 
 
 @dataclass(frozen=True)
@@ -184,46 +192,63 @@ def _month_end(y: int, m: int) -> date:
     return date(y + (m == 12), m % 12 + 1, 1) - timedelta(days=1)
 
 
+# the period patterns, compiled once with their substring pre-test (most questions name no period)
+_PERIOD_RX = [fastre.compile(p) for p in (
+    r"\b(?:quy|q)\s*(iv|iii|ii|i|[1-4])\b(?:\s*(?:/|-|nam)\s*(\d{4}))?",
+    r"\bquy (nay|hien tai)\b",
+    r"\bquy (toi|sau)\b",
+    r"\b(6|sau) thang (dau|cuoi) (?:nam\s*)?(\d{4})?",
+    r"\bthang (\d{1,2})\b(?:\s*(?:/|-|nam)\s*(\d{4}))?",
+    r"\b\d+ thang\b",
+    r"\bthang (nay|hien tai)\b",
+    r"\bthang (toi|sau)\b",
+    r"\btuan (toi|sau)\b",
+    r"\btuan nay\b",
+    r"\bnam nay\b",
+    r"\bnam (\d{4})\b",
+)]
+
+
 def detect_period(folded: str, today: date) -> Period | None:
     f = re.sub(r"\bqui\b", "quy", folded)
-    m = re.search(r"\b(?:quy|q)\s*(iv|iii|ii|i|[1-4])\b(?:\s*(?:/|-|nam)\s*(\d{4}))?", f)
+    m = _PERIOD_RX[0].search(f)
     if m:
         q = _ROMAN.get(m.group(1)) or int(m.group(1))
         y = int(m.group(2)) if m.group(2) else today.year
         return Period(date(y, 3 * q - 2, 1), _month_end(y, 3 * q), f"quý {q}/{y}", bool(m.group(2)), quarter=q)
-    if re.search(r"\bquy (nay|hien tai)\b", f):
+    if _PERIOD_RX[1].search(f):
         q = (today.month - 1) // 3 + 1
         return Period(date(today.year, 3 * q - 2, 1), _month_end(today.year, 3 * q), f"quý {q}/{today.year}", True, quarter=q)
-    if re.search(r"\bquy (toi|sau)\b", f):
+    if _PERIOD_RX[2].search(f):
         q, y = (today.month - 1) // 3 + 2, today.year
         if q == 5:
             q, y = 1, y + 1
         return Period(date(y, 3 * q - 2, 1), _month_end(y, 3 * q), f"quý {q}/{y}", True, quarter=q)
-    m = re.search(r"\b(6|sau) thang (dau|cuoi) (?:nam\s*)?(\d{4})?", f)
+    m = _PERIOD_RX[3].search(f)
     if m:
         y = int(m.group(3)) if m.group(3) else today.year
         lo, hi = (date(y, 1, 1), date(y, 6, 30)) if m.group(2) == "dau" else (date(y, 7, 1), date(y, 12, 31))
         return Period(lo, hi, f"6 tháng {m.group(2).replace('dau', 'đầu').replace('cuoi', 'cuối')} năm {y}", bool(m.group(3)))
-    m = re.search(r"\bthang (\d{1,2})\b(?:\s*(?:/|-|nam)\s*(\d{4}))?", f)
-    if m and 1 <= int(m.group(1)) <= 12 and not re.search(r"\b\d+ thang\b", f[max(0, m.start() - 4): m.start() + 7]):
+    m = _PERIOD_RX[4].search(f)
+    if m and 1 <= int(m.group(1)) <= 12 and not _PERIOD_RX[5].search(f[max(0, m.start() - 4): m.start() + 7]):
         mo = int(m.group(1))
         y = int(m.group(2)) if m.group(2) else today.year
         return Period(date(y, mo, 1), _month_end(y, mo), f"tháng {mo}/{y}", bool(m.group(2)), month=mo)
-    if re.search(r"\bthang (nay|hien tai)\b", f):
+    if _PERIOD_RX[6].search(f):
         return Period(date(today.year, today.month, 1), _month_end(today.year, today.month), "tháng này", True,
                       month=today.month)
-    if re.search(r"\bthang (toi|sau)\b", f):
+    if _PERIOD_RX[7].search(f):
         y, mo = today.year + (today.month == 12), today.month % 12 + 1
         return Period(date(y, mo, 1), _month_end(y, mo), "tháng tới", True, month=mo)
-    if re.search(r"\btuan (toi|sau)\b", f):
+    if _PERIOD_RX[8].search(f):
         start = today + timedelta(days=7 - today.weekday())
         return Period(start, start + timedelta(days=6), "tuần tới", True)
-    if re.search(r"\btuan nay\b", f):
+    if _PERIOD_RX[9].search(f):
         start = today - timedelta(days=today.weekday())
         return Period(start, start + timedelta(days=6), "tuần này", True)
-    if re.search(r"\bnam nay\b", f):
+    if _PERIOD_RX[10].search(f):
         return Period(date(today.year, 1, 1), date(today.year, 12, 31), f"năm {today.year}", True)
-    m = re.search(r"\bnam (\d{4})\b", f)
+    m = _PERIOD_RX[11].search(f)
     if m:
         y = int(m.group(1))
         return Period(date(y, 1, 1), date(y, 12, 31), f"năm {y}", True)
@@ -269,12 +294,20 @@ class Analyzer:
         for d, n in self.numbers.items():
             self._by_number.setdefault(n, []).append(d)
         self._title_bigrams = {d: _bigrams(fold(t)) for d, (_, t) in self.titles.items()}
+        # bigram -> plans whose title has it (in title order): a question is compared with the titles it shares a
+        # word pair with, not with every plan
+        self._title_order = {d: i for i, d in enumerate(self.titles)}
+        self._titles_by_bigram: dict[str, list[str]] = {}
+        for d, bs in self._title_bigrams.items():
+            for b in bs:
+                self._titles_by_bigram.setdefault(b, []).append(d)
         self.find_unit = find_unit  # (folded question, place) -> (name, key) | None
 
     def analyze(self, raw: str, locality: str | None = None, today: date | None = None) -> Query:
         today = today or date.today()
-        parts = split_parts(normalize(raw or ""))
-        q = self._one(normalize(raw or ""), locality, today)
+        text = normalize(raw or "")
+        parts = split_parts(text)
+        q = self._one(text, locality, today)
         if len(parts) > 1:
             subs = [self._one(p, locality, today) for p in parts]
             for s in subs:  # "Bình Giang: ai chủ trì X? hạn khi nào?" — the place carries over
@@ -341,13 +374,16 @@ class Analyzer:
         if by_number:
             return by_number
         qb = _bigrams(folded)
+        shared: dict[str, int] = {}
+        for b in qb:
+            for doc in self._titles_by_bigram.get(b, ()):
+                shared[doc] = shared.get(doc, 0) + 1
         scored = []
-        for doc, (place, _) in self.titles.items():
+        for doc in sorted((d for d, n in shared.items() if n >= 2), key=self._title_order.__getitem__):
+            place = self.titles[doc][0]
             if scope is not None and scope.how != "chat" and fold(place) != fold(scope.place):
                 continue
-            common = qb & self._title_bigrams[doc]
-            if len(common) >= 2:
-                scored.append((len(common), doc))
+            scored.append((shared[doc], doc))
         if not scored:
             return []
         top = max(s for s, _ in scored)

@@ -30,7 +30,7 @@ def _heads(seq) -> set[str] | None:
     return h or None
 
 
-def _prefixes(items) -> tuple[set[str], bool]:
+def _prefixes(items, cap: int = _MAX_HEADS) -> tuple[set[str], bool]:
     """(strings, complete): every match of `items` starts with one of the strings; `complete` when the strings are
     exactly what the items can match (so what follows extends them). ({""}, False) when nothing is known."""
     out = {""}
@@ -40,8 +40,8 @@ def _prefixes(items) -> tuple[set[str], bool]:
         if op is _c.LITERAL:
             out = {s + chr(av) for s in out}
             continue
-        part, complete = _item(op, av)
-        if not part or (len(out) > 1 and len(out) * len(part) > _MAX_HEADS):
+        part, complete = _item(op, av, cap)
+        if not part or (len(out) > 1 and len(out) * len(part) > cap):
             return out, False  # what is known so far still starts every match
         out = {s + t for s in out for t in part}
         if not complete:
@@ -49,17 +49,17 @@ def _prefixes(items) -> tuple[set[str], bool]:
     return out, True
 
 
-def _item(op, av) -> tuple[set[str], bool]:
+def _item(op, av, cap: int) -> tuple[set[str], bool]:
     if op is _c.SUBPATTERN:
         _group, add_flags, _del_flags, sub = av
         if add_flags & re.IGNORECASE:
             return set(), False
-        return _prefixes(list(sub))
+        return _prefixes(list(sub), cap)
     if op is _c.BRANCH:
         out: set[str] = set()
         complete = True
         for alt in av[1]:
-            h, c = _prefixes(list(alt))
+            h, c = _prefixes(list(alt), cap)
             if not h:
                 return set(), False
             out |= h
@@ -67,7 +67,7 @@ def _item(op, av) -> tuple[set[str], bool]:
         return out, complete
     if op in (_c.MAX_REPEAT, _c.MIN_REPEAT):
         lo, hi, sub = av
-        h, c = _prefixes(list(sub))
+        h, c = _prefixes(list(sub), cap)
         if lo == 0:  # an optional item ("(la nguoi )?"): the match goes on with or without it
             return (h | {""}, True) if hi == 1 and c else (set(), False)
         return h, c and lo == hi == 1
@@ -146,6 +146,23 @@ class Guarded:
 
     def sub(self, repl, text: str, count: int = 0) -> str:
         return self.rx.sub(repl, text, count) if self.possible(text) else text
+
+
+def finite_language(pattern: str, limit: int = 5000) -> frozenset[str] | None:
+    """Every string `pattern` fully matches, when they are few (an alternation of words, optional words): then
+    `fullmatch` is a set lookup. None when the language is not finite and small."""
+    try:
+        tree = _p.parse(pattern)
+    except re.error:
+        return None
+    if tree.state.flags & re.IGNORECASE:
+        return None
+    strings, complete = _prefixes(list(tree), limit)
+    if not complete or len(strings) > limit:
+        return None
+    rx = re.compile(pattern)
+    # zero-width assertions were read as nothing: keep only what the pattern itself accepts
+    return frozenset(s for s in strings if rx.fullmatch(s))
 
 
 def compile(pattern: str, flags: int = 0) -> Guarded:  # noqa: A001 - mirrors re.compile

@@ -53,6 +53,13 @@ def _folded(values) -> np.ndarray:
     return np.array(out, dtype=str)
 
 
+def _by_first_word(units: list[tuple[str, str]]) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    for i, (_name, key) in enumerate(units):
+        out.setdefault(key.split()[0] if key.split() else "", []).append(i)
+    return out
+
+
 def _top(scores: np.ndarray, k: int, rows: np.ndarray | None = None) -> list[int]:
     """Indices of the k best positive scores, best first; among `rows` only when given (filter first)."""
     if rows is not None:
@@ -117,6 +124,8 @@ class SearchIndex:
             if len(u["key"]) >= 6:
                 self._all_units.append((u["name"], u["key"]))
                 self._units_by_locality.setdefault(fold(u["locality"]), []).append((u["name"], u["key"]))
+        # every way find_unit matches a unit needs the unit's first word in the question: index the lists by it
+        self._unit_heads = {id(lst): _by_first_word(lst) for lst in [self._all_units, *self._units_by_locality.values()]}
         self.task_lexical, self.task_chunk = self._load_task_side()
         # chunk -> tasks quoting it, for carrying a passage's dense rank over to its tasks
         self.chunk_tasks: dict[int, list[int]] = {}
@@ -283,6 +292,9 @@ class SearchIndex:
         qf = re.sub(r"\s+", " ", qf)
         best = None
         candidates = self._units_by_locality.get(fold(locality), []) if locality else self._all_units
+        heads = self._unit_heads.get(id(candidates))
+        if heads is not None:  # only the units whose first word the question has, in their table order
+            candidates = [candidates[i] for i in sorted({i for w in set(qf.split()) for i in heads.get(w, ())})]
         for name, key in candidates:
             if f" {key} " in qf and (best is None or len(key) > len(best[1])):
                 best = (name, key)

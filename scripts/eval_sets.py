@@ -45,6 +45,7 @@ def set_specs() -> dict[str, tuple[Path, list[Path]]]:
         "heldout_unseen": (EVAL / "heldout_unseen.jsonl", _files(EVAL / "corpus_unseen")),
         "heldout_fresh": (EVAL / "heldout_fresh.jsonl", _files(EVAL / "corpus_fresh")),
         "heldout_fresh2": (EVAL / "heldout_fresh2.jsonl", _files(EVAL / "corpus_fresh2")),
+        "heldout_fresh3": (EVAL / "heldout_fresh3.jsonl", _files(EVAL / "corpus_fresh3")),
     }
 
 
