@@ -131,7 +131,7 @@ class Answerer:
         out: list[Candidate] = []
         hits = self.index.search_tasks(q.tokens, place, k=8, dense=dense_scores, docs=docs)
         best = hits[0].score if hits else 1.0
-        rare = self.index.rare_coverages(q.tokens, [h.index for h in hits], tasks=True)
+        rare = _rare(self.index, q, hits, tasks=True)
         for rank, h in enumerate(hits):
             t = self.index.tasks[h.index]
             if _number_missing(q, t.quote) or _other_unit(q, " ".join([t.quote, *t.lead, *t.coordinate])):
@@ -151,7 +151,7 @@ class Answerer:
         best = chits[0].score if chits else 1.0
         want_number = "figure" in q.asks
         tokset = set(re.findall(r"[a-z0-9%]+", q.content))
-        rare = self.index.rare_coverages(q.tokens, [h.index for h in chits])
+        rare = _rare(self.index, q, chits, tasks=False)
         for rank, h in enumerate(chits):
             c = self.index.chunks[h.index]
             if _number_missing(q, c.text) or _other_unit(q, c.text):
@@ -536,6 +536,13 @@ def _bind_passage(q: Query, c, cite: str, tokens: set[str], want_number: bool, s
     if siblings and LIST_ASK.search(q.folded):
         return lambda: render.list_answer(q.text, c, siblings, cite, _intent(q))
     return lambda: render.passage_answer(q.text, c, cite, tokens, want_number, _intent(q))
+
+
+def _rare(index: SearchIndex, q: Query, hits, tasks: bool) -> list[float]:
+    """Each hit's share of the question's rarest words: read with the hit when the search computed it."""
+    if all(h.rare is not None for h in hits):
+        return [h.rare for h in hits]
+    return list(index.rare_coverages(q.tokens, [h.index for h in hits], tasks=tasks))
 
 
 def _coverage(index: SearchIndex, tokens: list[str], ids: list[int]) -> list[float]:

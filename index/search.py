@@ -31,6 +31,7 @@ class Hit:
     index: int
     score: float
     coverage: float
+    rare: float | None = None  # share of the query's rarest words it has (rare_coverages), when computed
 
 
 _NONE = np.zeros(0, dtype=np.int64)
@@ -178,26 +179,50 @@ class SearchIndex:
         side = self.task_lexical if tasks else self.lexical
         if not q_tokens or not ids or side is None:
             return np.zeros(len(ids))
+        return self._coverage_of(q_tokens, side.contains(q_tokens, np.asarray(ids)), len(ids))
+
+    def _coverage_of(self, q_tokens: list[str], has: np.ndarray, n_ids: int) -> np.ndarray:
         weights = np.array([self.idf(t) for t in q_tokens])
         total = weights.sum()
         if not total:
-            return np.zeros(len(ids))
-        return (weights @ side.contains(q_tokens, np.asarray(ids))) / total
+            return np.zeros(n_ids)
+        return (weights @ has) / total
+
+    def _rare_words(self, q_tokens: list[str], n: int) -> tuple[list[str], list[str]]:
+        """(the query's n rarest known syllables, its syllables the corpus has never seen)."""
+        uni = sorted({t for t in q_tokens if "_" not in t and self.lexical is not None and self.lexical.df(t) > 0},
+                     key=lambda t: -self.idf(t))[:n]
+        unknown = [t for t in q_tokens if "_" not in t and self.lexical is not None and self.lexical.df(t) == 0
+                   and len(t) > 2]
+        return uni, unknown
 
     def rare_coverages(self, q_tokens: list[str], ids: list[int], tasks: bool = False, n: int = 3) -> np.ndarray:
         """Share of the question's n rarest words (highest IDF, syllables only) found in each candidate: a
         candidate that matches the common words but misses what is specific ("tỷ đồng", "mức phạt") is not
         about the question."""
         side = self.task_lexical if tasks else self.lexical
-        uni = sorted({t for t in q_tokens if "_" not in t and self.lexical is not None and self.lexical.df(t) > 0},
-                     key=lambda t: -self.idf(t))[:n]
-        unknown = [t for t in q_tokens if "_" not in t and self.lexical is not None and self.lexical.df(t) == 0
-                   and len(t) > 2]
+        uni, unknown = self._rare_words(q_tokens, n)
         if not ids or side is None or not (uni or unknown):
             return np.zeros(len(ids))
         found = side.contains(uni, np.asarray(ids)).sum(axis=0) if uni else np.zeros(len(ids))
         # a word the corpus has never seen is missing from every candidate
         return found / (len(uni) + min(len(unknown), 2))
+
+    def _hits(self, q_tokens: list[str], ids: list[int], scores: dict[int, float], tasks: bool) -> list[Hit]:
+        """Hits with their coverage and rare-word share, both read from one membership matrix (the rare words are
+        rows of the query's own)."""
+        side = self.task_lexical if tasks else self.lexical
+        if not q_tokens or not ids or side is None:
+            return [Hit(i, scores[i], 0.0, 0.0 if ids else None) for i in ids]
+        has = side.contains(q_tokens, np.asarray(ids))
+        cov = self._coverage_of(q_tokens, has, len(ids))
+        uni, unknown = self._rare_words(q_tokens, 3)
+        if uni or unknown:
+            found = has[[q_tokens.index(t) for t in uni]].sum(axis=0) if uni else np.zeros(len(ids))
+            rare = found / (len(uni) + min(len(unknown), 2))
+        else:
+            rare = np.zeros(len(ids))
+        return [Hit(i, scores[i], float(c), float(r)) for i, c, r in zip(ids, cov, rare)]
 
     def section_chunks(self, chunk: Chunk) -> list[Chunk]:
         """The passages of the same section of the same plan, in document order."""
@@ -256,9 +281,11 @@ class SearchIndex:
             fused[i] = fused.get(i, 0.0) + w_lex / (20 + rank)
         for rank, i in enumerate(top_dense):
             fused[i] = fused.get(i, 0.0) + w_dense / (20 + rank)
-        qt = query if isinstance(query, list) else query_tokens(match_query or query)
         # coverage does not change the order: read it for the k kept only (stable sort: ties keep fused order)
         ids = sorted(fused, key=lambda i: -fused[i])[:k]
+        if isinstance(query, list):
+            return self._hits(query, ids, fused, tasks=False)
+        qt = query_tokens(match_query or query)
         return [Hit(i, fused[i], float(c)) for i, c in zip(ids, self.coverages(qt, ids))]
 
     def search_tasks(self, query: str, locality: str | None = None, k: int = 10,
@@ -283,6 +310,8 @@ class SearchIndex:
                 if (not loc_f or self.task_locality[i] == loc_f) and (not docs or self.task_doc[i] in docs):
                     fused[i] = fused.get(i, 0.0) + 0.7 / (20 + rank)
         ids = sorted(fused, key=lambda i: -fused[i])[:k]
+        if isinstance(query, list):
+            return self._hits(query, ids, fused, tasks=True)
         return [Hit(i, fused[i], float(c)) for i, c in zip(ids, self.coverages(qt, ids, tasks=True))]
 
     # ---- units ----------------------------------------------------------------------------------
