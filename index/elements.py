@@ -18,7 +18,7 @@ class Paragraph:
     bold: bool = False  # whole paragraph bold (a heading cue in DOCX/markdown)
     style: str = ""  # DOCX style name or markdown heading level ("h2")
     italic: bool = False  # whole paragraph italic (crawled plans italicise sub-headings and date lines)
-    furniture: str = ""  # "" for content; else "motto" | "header" | "recipients" | "signature" | "page"
+    furniture: str = ""  # "" for content; else "motto" | "header" | "recipients" | "signature" | "page" | "footnote"
 
 
 @dataclass

@@ -1,5 +1,5 @@
 """Page furniture of Vietnamese administrative documents: the national motto, the header block (issuer, number,
-place and date), the recipients list ("Nơi nhận:") and the signature block, plus page numbers.
+place and date), the recipients list ("Nơi nhận:") and the signature block, plus page numbers and footnotes.
 
 They carry the document's metadata but are never section content, a task or a quote. `mark_furniture` flags
 them in place on the element stream (`Paragraph.furniture` / `Table.furniture`); readers stay unaware of it.
@@ -21,6 +21,8 @@ _SIGN_ROLE = re.compile(
     r"pho truong ban|bo truong|thu truong|chanh van phong|pho chanh van phong|truong phong|pho truong phong)\b"
 )
 _PAGE = re.compile(r"^(?:trang\s*)?\d{1,3}(?:\s*/\s*\d{1,3})?$", re.I)
+# A footnote's text ("[1] Chương trình số 30-CTr/TU …"): a reference, never one of the document's tasks.
+_FOOTNOTE = re.compile(r"^\[\d{1,3}\]\s*\S")
 _PERSON = re.compile(r"^(?:[A-ZĐÀ-Ỹ][a-zđà-ỹ]+)(?:\s+[A-ZĐÀ-Ỹ][a-zđà-ỹ]+){1,4}$")
 
 
@@ -77,6 +79,8 @@ def mark_furniture(blocks: list[Block]) -> list[Block]:
             b.furniture = "motto"
         elif _PAGE.match(text):
             b.furniture = "page"
+        elif _FOOTNOTE.match(text):
+            b.furniture = "footnote"
         elif first_content and (_NUMBER_LINE.match(f) or (_DATE_LINE.search(f) and len(text) < 80)):
             b.furniture = "header"
         elif _RECIPIENTS.match(f):

@@ -277,8 +277,26 @@ def _first_sentence(text: str) -> str:
 
 # -------------------------------------------------------------------------------------------- 3. unit duties
 
+def _org_heading(sec: Section) -> bool:
+    """A section that assigns work to units: by its title ("Tổ chức thực hiện", "Trách nhiệm …"), or, whatever
+    it is called ("Nội dung thực hiện", "Nhiệm vụ"), because its sub-headings are mostly units' names."""
+    return bool(_ORG_SECTION.search(fold(sec.heading))) or _lists_units(sec)
+
+
+def _lists_units(sec: Section) -> bool:
+    kids = [c for c in sec.children if c.rank >= 0]
+    named = sum(1 for c in kids if _names_a_unit(c.heading))
+    return named >= 2 and named >= 0.6 * len(kids)
+
+
+def _names_a_unit(heading: str) -> bool:
+    """'1. Sở Y tế', 'Ủy ban nhân dân xã, phường': a unit's name and no duty after it."""
+    head = unit_at_start(heading)
+    return head is not None and len(head[1]) < 15
+
+
 def _in_org_section(sec: Section) -> bool:
-    return any(_ORG_SECTION.search(fold(p.heading)) for p in sec.path()[:-1])
+    return any(_org_heading(p) for p in sec.path()[:-1])
 
 
 def _duty_items(sec: Section) -> list[str]:
@@ -358,7 +376,7 @@ def _duty_tasks(b: _Builder, xref: dict[int, tuple[str, str]], assigners: list[t
                     assigners.append((unit, duty, f))
     # "<Unit>: duty" paragraphs directly under an org section (no unit heading).
     for sec in root.walk():
-        if sec.rank < 0 or not (_ORG_SECTION.search(fold(sec.heading)) or _in_org_section(sec)):
+        if sec.rank < 0 or not (_org_heading(sec) or _in_org_section(sec)):
             continue
         if unit_at_start(sec.heading):
             continue
@@ -435,7 +453,7 @@ def _body_tasks(b: _Builder, claimed: set[int], xref: dict[int, tuple[str, str]]
             continue
         path = sec.path()
         path_f = [fold(p.heading) for p in path]
-        if any(_ORG_SECTION.search(p) for p in path_f) or (path_f and path_f[0].startswith("phu luc")):
+        if any(_org_heading(p) for p in path) or (path_f and path_f[0].startswith("phu luc")):
             continue
         if any(_SKIP_PATH.search(p) and "nhiem vu" not in p for p in path_f):
             # targets, purposes, requirements, funding are not tasks — but a sentence whose subject is a unit

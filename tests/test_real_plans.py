@@ -171,3 +171,17 @@ def test_pdf_table_continued_across_pages(tmp_path):
     t = _task(rows, "Số hóa hồ sơ")
     assert "còn hiệu lực đang lưu trữ tại xã" in t.title and t.lead == ["Phòng Văn hóa - Xã hội"]
     assert len(rows) == 4
+
+
+FRESH3 = ROOT / "tests" / "eval" / "corpus_fresh3" / "plans"
+
+
+def test_sections_named_by_units_are_duties_whatever_their_parent_is_called():
+    """Cần Thơ's population plan lists its duties under "II. NỘI DUNG THỰC HIỆN > 1. Sở Y tế > a) …" (not under a
+    "Tổ chức thực hiện" heading): each item is its unit's duty; its footnotes ("[1] Chương trình số …") are not."""
+    tasks = extract_tasks(_plan(FRESH3 / "kh-2025-cong-tac-dan-so-tp-can-tho.txt")).tasks
+    check = next(t for t in tasks if fold("tăng cường kiểm tra, đôn đốc") in fold(t.quote))
+    assert check.lead == ["Sở Y tế"] and "NỘI DUNG THỰC HIỆN > 1. Sở Y tế" in check.section
+    budget = next(t for t in tasks if fold("tham mưu bố trí kinh phí theo phân cấp") in fold(t.quote))
+    assert budget.lead == ["Sở Tài chính"] and budget.coordinate == ["Sở Y tế"]
+    assert not [t for t in tasks if t.quote.lstrip().startswith("[")], "a footnote became a task"
