@@ -35,6 +35,7 @@ _NOT_UNIT = re.compile(
     r"|doan ket|phong chong|phong ngua|phong tranh|truong hop|bao cao|bao dam|bao ve|dai hoi|cong chuc,? vien chuc"
     r"|can bo,? cong chuc|doanh nghiep (nho|va|co|khoi|nha)|lanh dao,? chi dao|nganh nghe|to khai|cac nganh nghe)\b"
 )
+_DETERMINER = re.compile(r"^(?:cac|nhung|toan the|tat ca cac|tat ca)\s+")
 _MULTI_RX = re.compile(r"^(?:" + "|".join(re.escape(h) for h in _MULTI_HEADS) + r")\b")
 
 # Abbreviations of unit names -> long form (folded). General administrative usage, applied to keys and display.
@@ -82,6 +83,14 @@ def looks_like_unit(text: str) -> bool:
         return False
     if _MULTI_RX.match(f):
         return True
+    # a determiner before the head ("Các doanh nghiệp viễn thông", "Các Sở, ban, ngành"): the head decides
+    det = _DETERMINER.match(f)
+    if det:
+        head_f = f[det.end():]
+        head_t = " ".join(t.split()[len(det.group(0).split()):])
+        if not head_t or _NOT_UNIT.match(head_f):
+            return False
+        return bool(_MULTI_RX.match(head_f)) or head_t.split()[0].lower().strip(",.:;") in _SHORT_HEADS
     first = t.split()[0].lower().strip(",.:;")
     return first in _SHORT_HEADS and len(t.split()) >= 2
 

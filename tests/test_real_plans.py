@@ -185,3 +185,15 @@ def test_sections_named_by_units_are_duties_whatever_their_parent_is_called():
     budget = next(t for t in tasks if fold("tham mưu bố trí kinh phí theo phân cấp") in fold(t.quote))
     assert budget.lead == ["Sở Tài chính"] and budget.coordinate == ["Sở Y tế"]
     assert not [t for t in tasks if t.quote.lstrip().startswith("[")], "a footnote became a task"
+
+
+def test_a_determiner_before_a_units_head_still_names_a_unit():
+    """"4. Các doanh nghiệp viễn thông" heads its duties in Nghệ An's 5G plan; "Các nhiệm vụ trọng tâm" or
+    "Các doanh nghiệp nhỏ và vừa" (a beneficiary) are not units."""
+    from index.units import looks_like_unit
+
+    assert looks_like_unit("Các doanh nghiệp viễn thông") and looks_like_unit("Các xã, phường")
+    assert not looks_like_unit("Các nhiệm vụ trọng tâm") and not looks_like_unit("Các doanh nghiệp nhỏ và vừa")
+    tasks = extract_tasks(_plan(FRESH3 / "kh-2026-2030-5g-iot-khu-cong-nghiep-tinh-nghe-an.txt")).tasks
+    own = [t for t in tasks if t.lead == ["Các doanh nghiệp viễn thông"]]
+    assert len(own) >= 4 and all("4. Các doanh nghiệp viễn thông" in t.section for t in own)
