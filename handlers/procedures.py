@@ -97,13 +97,15 @@ class _Phrase:
     """A phrase pattern that skips the regex when its first word is not even a substring of the text (most cue
     and synonym phrases are absent from most questions: this keeps the analysis well under a millisecond)."""
 
-    __slots__ = ("first", "rx", "plain")
+    __slots__ = ("first", "rx", "plain", "need")
 
     def __init__(self, toks: list[str]):
         self.first = toks[0] if toks else ""
         self.rx = re.compile(r"(?<![a-z0-9])" + r"\s+".join(re.escape(t) for t in toks) + r"(?![a-z0-9])")
         # the pattern's first word can only match a whole run of [a-z0-9] of the text (see _words)
         self.plain = _ALNUM.fullmatch(self.first) is not None
+        # and so can each of its words, when all are plain: a text lacking one of them cannot match
+        self.need = frozenset(toks) if toks and all(_ALNUM.fullmatch(t) for t in toks) else frozenset()
 
     def search(self, text: str):
         return self.rx.search(text) if self.first in text else None
@@ -127,6 +129,7 @@ class _Phrases:
 
     def __init__(self, entries: list, phrase_of) -> None:
         self.entries = entries
+        self._needs = [phrase_of(e).need for e in entries]
         self._by_first: dict[str, list[int]] = {}
         self._always: list[int] = []
         for i, e in enumerate(entries):
@@ -138,7 +141,8 @@ class _Phrases:
         by_first = self._by_first
         for w in words & by_first.keys():
             out.update(by_first[w])
-        return sorted(out)
+        needs = self._needs
+        return sorted(i for i in out if needs[i] <= words)
 
     def live(self, words: set[str]) -> list:
         return [self.entries[i] for i in self.positions(words)]
@@ -161,7 +165,7 @@ def _rewrite_synonyms(text: str, words: set[str]) -> str:
             fresh = _words(out) - words
             if fresh:
                 words |= fresh
-                pending = pending[:j] + sorted(set(pending[j:]) | {k for k in _SYN.positions(fresh) if k > i})
+                pending = pending[:j] + [k for k in _SYN.positions(words) if k > i]
     return out
 
 

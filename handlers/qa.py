@@ -16,7 +16,7 @@ from index.deadlines import Deadline, occurrences
 from index.lexical import query_tokens
 from index.records import Task
 from index.search import SearchIndex
-from index.textnorm import fold, normalize
+from index.textnorm import fold
 from index.units import unit_key
 
 from . import render
@@ -60,7 +60,7 @@ class Answerer:
             today: date | None = None) -> Answer:
         t0 = time.perf_counter()
         today = today or self._today()
-        q = self.analyzer.analyze(normalize(question or ""), locality, today)
+        q = self.analyzer.analyze(question or "", locality, today)  # it normalizes the text
         if q.parts:
             answers = [self._answer(p, last_task_id, today) for p in q.parts]
             answer = _combine(q.text, answers)

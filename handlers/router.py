@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,6 +77,17 @@ def base_features(q: Query, source: str) -> dict[str, float]:
     return f
 
 
+class _Weights(dict):
+    """The scorer's weights with 0.0 for a feature they do not name."""
+
+    def __init__(self, weights: dict[str, float]) -> None:
+        super().__init__(weights)
+        self.source = weights
+
+    def __missing__(self, key: str) -> float:
+        return 0.0
+
+
 @dataclass
 class Scorer:
     weights: dict[str, float] = field(default_factory=dict)
@@ -93,7 +105,11 @@ class Scorer:
         return cls(weights=dict(DEFAULT_WEIGHTS), threshold=0.5)
 
     def score(self, feats: dict[str, float]) -> float:
-        z = sum(self.weights.get(k, 0.0) * v for k, v in feats.items())
+        # the same products summed in the same order as sum(w.get(k, 0) * v for k, v in feats.items()), in C
+        w = self.__dict__.get("_w")
+        if w is None or w.source is not self.weights:
+            w = self.__dict__["_w"] = _Weights(self.weights)
+        z = sum(map(operator.mul, map(w.__getitem__, feats), feats.values()))
         return 1.0 / (1.0 + math.exp(-max(min(z, 30), -30)))
 
     def rank(self, cands: list[Candidate]) -> list[Candidate]:

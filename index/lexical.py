@@ -45,6 +45,7 @@ class LexicalIndex:
         self.n_docs = n_docs
         self._indices = retriever.scores["indices"]
         self._indptr = retriever.scores["indptr"]
+        self._data = retriever.scores["data"]
 
     @classmethod
     def build(cls, texts: list[str]) -> "LexicalIndex":
@@ -73,7 +74,15 @@ class LexicalIndex:
         known = [t for t in toks if t in vocab]
         if not known:
             return np.zeros(self.n_docs, dtype=np.float32)
-        return np.asarray(self._r.get_scores(known), dtype=np.float32)
+        if self._r.nonoccurrence_array is not None or np.dtype(self._r.dtype) != np.float32:
+            return np.asarray(self._r.get_scores(known), dtype=np.float32)  # variants this index does not build
+        # bm25s' own sum (_compute_relevance_from_scores: np.add.at token after token, float32) as one np.add.at
+        # over the tokens' postings laid end to end: the same additions in the same order, one call
+        ptr, ind, data = self._indptr, self._indices, self._data
+        spans = [(ptr[v], ptr[v + 1]) for v in map(vocab.__getitem__, known)]
+        out = np.zeros(self.n_docs, dtype=np.float32)
+        np.add.at(out, np.concatenate([ind[a:b] for a, b in spans]), np.concatenate([data[a:b] for a, b in spans]))
+        return out
 
     def _postings(self, token: str) -> np.ndarray | None:
         v = self._r.vocab_dict.get(token)
@@ -87,19 +96,30 @@ class LexicalIndex:
         return 0 if post is None else len(post)
 
     def contains(self, tokens: list[str], docs: np.ndarray) -> np.ndarray:
-        """Boolean matrix [token, doc]: does document docs[j] contain tokens[i]? (binary search in postings)"""
+        """Boolean matrix [token, doc]: does document docs[j] contain tokens[i]?
+
+        One binary search for the whole matrix: the tokens' postings (each ascending) are laid end to end as
+        keys i * n_docs + doc, which keeps them ascending, and every (token, doc) pair is looked up at once."""
         docs = np.asarray(docs, dtype=np.int64)
         out = np.zeros((len(tokens), len(docs)), dtype=bool)
         if not len(docs):
             return out
+        n = max(self.n_docs, int(docs.max()) + 1)
+        parts, rows = [], []
         for i, t in enumerate(tokens):
             post = self._postings(t)
-            if post is None or not len(post):
-                continue
-            pos = post.searchsorted(docs)
-            np.minimum(pos, len(post) - 1, out=pos)
-            out[i] = post[pos] == docs
-        return out
+            if post is not None and len(post):
+                parts.append(post)
+                rows.append(i)
+        if not parts:
+            return out
+        lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
+        keys = np.concatenate(parts).astype(np.int64)
+        keys += np.repeat(np.asarray(rows, dtype=np.int64) * n, lengths)
+        wanted = (np.arange(len(tokens), dtype=np.int64)[:, None] * n + docs[None, :]).ravel()
+        pos = keys.searchsorted(wanted)
+        np.minimum(pos, len(keys) - 1, out=pos)
+        return (keys[pos] == wanted).reshape(out.shape)
 
 
 def _sort_postings(scores: dict) -> None:

@@ -162,3 +162,25 @@ def test_unchanged_files_are_reparsed_after_a_parser_change(tmp_path, settings_f
     db = store.open_db(settings.data_dir / "cchc.db")
     db["index_meta"].insert({"key": "parser_version", "value": "older-code"}, pk="key", replace=True)
     assert run_index(settings, progress=False).unchanged == 0
+
+
+def test_contains_matches_each_documents_own_tokens():
+    """LexicalIndex.contains (one binary search over all postings) against each text's own token set."""
+    import random
+
+    from index.lexical import LexicalIndex, tokens_for
+
+    from pathlib import Path
+
+    corpus = Path(__file__).resolve().parent.parent / "corpus"
+    texts = [p.read_text(encoding="utf-8")[i:i + 400] for p in sorted(corpus.glob("*.txt"))
+             for i in range(0, 6000, 300)]
+    lex = LexicalIndex.build(texts)
+    own = [set(tokens_for(t)) for t in texts]
+    vocab = sorted(set().union(*own))
+    rnd = random.Random(7)
+    for _ in range(40):
+        toks = rnd.sample(vocab, 12) + ["khongcotu"]
+        docs = sorted(rnd.sample(range(len(texts)), 9))
+        got = lex.contains(toks, docs)
+        assert got.tolist() == [[t in own[d] for d in docs] for t in toks]
