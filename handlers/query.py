@@ -56,7 +56,7 @@ ASK_PATTERNS: list[tuple[str, str]] = [
     ("proc_legal", r"\bcan cu (phap ly|nao)\b|\b(luat|nghi dinh|thong tu|van ban) nao (quy dinh)?\b|\btheo quy dinh nao\b"),
     ("proc_steps", r"\b(lam|thuc hien) (the nao|nhu the nao|ra sao)\b|\bcac buoc\b|\bquy trinh\b|\btrinh tu\b|\bthu tuc (the nao|ra sao)\b|\bphai lam gi\b|\bcach (lam|xin|dang ky)\b"),
 ]
-_ASK_RX = [(a, fastre.compile(p)) for a, p in ASK_PATTERNS]
+_ASK_RX = [(a, fastre.any_of(p)) for a, p in ASK_PATTERNS]
 PROC_ASKS = {"proc_docs", "proc_time", "proc_fee", "proc_where", "proc_cond", "proc_validity", "proc_code",
              "proc_result", "proc_legal", "proc_steps"}
 META_ASKS = {"meta_number", "meta_date", "meta_signer", "meta_issuer"}
@@ -164,15 +164,18 @@ def detect_quantity(folded: str) -> tuple[bool, str]:
     return True, ("" if measure in _NOT_MEASURE else measure)
 
 
-_LIST = re.compile(r"\b(nhung|cac) (nhiem vu|viec|cong viec|hoat dong|mang viec|noi dung) (nao|gi)\b")
+_LIST = fastre.compile(r"\b(nhung|cac) (nhiem vu|viec|cong viec|hoat dong|mang viec|noi dung) (nao|gi)\b")
 _ORG_MENTION = re.compile(r"\b(Sở|Phòng|Văn phòng|Công an|Ban|Trung tâm|Bộ Chỉ huy|Công chức|Đài|Chi cục|Tỉnh đoàn)\s+[A-ZĐÀ-Ỹ]")
-_BY_TIME = re.compile(r"\bhang (nam|quy|thang)\b|\bthuong xuyen\b|\bkhi co\b|\b(quy|q) ?(i|ii|iii|iv|[1-4])\b|"
+_BY_TIME = fastre.compile(r"\bhang (nam|quy|thang)\b|\bthuong xuyen\b|\bkhi co\b|\b(quy|q) ?(i|ii|iii|iv|[1-4])\b|"
                       r"\bthang \d|\bnam \d{4}|\bden han\b|\bhan\b|\b(6|sau) thang\b|\bnam nay\b|\bthang nay\b")
 
 
+_HOW_OFTEN = fastre.compile(r"\bbao lau (mot|1) lan\b|\b(ky|dot) nao\b")
+
+
 def detect_asks(folded: str) -> list[str]:
-    out = [a for a, rx in _ASK_RX if rx.search(folded)]
-    if re.search(r"\bbao lau (mot|1) lan\b|\b(ky|dot) nao\b", folded) and "proc_time" in out:
+    out = [a for a, rx in _ASK_RX if rx.test(folded)]
+    if "proc_time" in out and _HOW_OFTEN.search(folded):
         out.remove("proc_time")  # how often: a plan's frequency, not a procedure's duration
     # "Những nhiệm vụ nào … hằng năm / quý IV / khi có hướng dẫn": a list by time.
     if _LIST.search(folded) and _BY_TIME.search(folded) and "due_list" not in out:

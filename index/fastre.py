@@ -167,3 +167,56 @@ def finite_language(pattern: str, limit: int = 5000) -> frozenset[str] | None:
 
 def compile(pattern: str, flags: int = 0) -> Guarded:  # noqa: A001 - mirrors re.compile
     return Guarded(pattern, flags)
+
+
+def split_alternatives(pattern: str) -> list[str]:
+    """The top-level branches of `pattern` ("a|b(c|d)|e" -> ["a", "b(c|d)", "e"]); [pattern] when it has none."""
+    out, depth, start, i, in_class = [], 0, 0, 0, False
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+            if pattern[i + 1:i + 2] == "]":  # "[]…]": a literal ] first
+                i += 1
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            out.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    out.append(pattern[start:])
+    return out
+
+
+class AnyOf:
+    """Does a pattern match anywhere? Asked of each top-level branch apart ("a|b|c" matches iff one of a, b, c
+    does), so each branch gets its own, sharper substring pre-test: for truth tests only (no match object)."""
+
+    __slots__ = ("branches", "pattern", "whole")
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        self.whole = Guarded(pattern)
+        parts = split_alternatives(pattern)
+        if pattern.startswith("(?") and not pattern.startswith(("(?:", "(?=", "(?!", "(?<")):
+            parts = [pattern]  # global inline flags apply to every branch: keep the pattern whole
+        self.branches = [Guarded(p) for p in parts]
+
+    def test(self, text: str) -> bool:
+        if not self.whole.possible(text):  # the whole pattern's pre-test first: most texts stop here
+            return False
+        for b in self.branches:
+            if b.possible(text) and b.rx.search(text) is not None:
+                return True
+        return False
+
+
+def any_of(pattern: str) -> AnyOf:
+    return AnyOf(pattern)

@@ -43,6 +43,20 @@ def test_ask_patterns_find_the_same_spans_as_re():
     assert skipped > 0.5 * len(qs) * len(query.ASK_PATTERNS)
 
 
+def test_any_of_answers_like_the_whole_pattern():
+    qs = _questions()
+    for name, pattern in query.ASK_PATTERNS:
+        plain, branches = re.compile(pattern), fastre.any_of(pattern)
+        assert len(branches.branches) >= 1
+        for q in qs:
+            assert (plain.search(q) is not None) == branches.test(q), (name, q)
+
+
+def test_split_alternatives_respects_groups_classes_and_escapes():
+    assert fastre.split_alternatives(r"a|b(c|d)|[|x]|e\|f") == ["a", "b(c|d)", "[|x]", r"e\|f"]
+    assert fastre.split_alternatives("abc") == ["abc"]
+
+
 @pytest.mark.parametrize("pattern, heads", [
     (r"\bai (la nguoi )?chu tri\b", {"ai chu tri", "ai la nguoi chu tri"}),
     (r"(?<![a-z])(han|thoi han) nop\b", {"han nop"}),  # "thoi han nop" contains "han nop": one test
