@@ -129,21 +129,27 @@ class Answerer:
         docs = q.doc_ids or None
         dense_scores = self.index._dense_scores(dense_text, 100, place) if dense_text else {}
         out: list[Candidate] = []
+        # what depends on the question only, read once (not per candidate)
+        asks_task = any(a in q.asks for a in TASK_ASKS)
+        check_number = _number_asked(q)
+        check_unit = _unit_asked(q)
+        scoped = float(q.scope is not None and q.scope.how != "chat")
         hits = self.index.search_tasks(q.tokens, place, k=8, dense=dense_scores, docs=docs)
         best = hits[0].score if hits else 1.0
         rare = _rare(self.index, q, hits, tasks=True)
+        task_chunk = self.index.task_chunk
         for rank, h in enumerate(hits):
             t = self.index.tasks[h.index]
-            if _number_missing(q, t.quote) or _other_unit(q, " ".join([t.quote, *t.lead, *t.coordinate])):
+            if (check_number and _number_missing(q, t.quote)) or (
+                    check_unit and _other_unit(q, " ".join([t.quote, *t.lead, *t.coordinate]))):
                 continue
             f = base_features(q, "task")
             f.update(cov=h.coverage, cov_sq=h.coverage ** 2, lex_rel=h.score / best, top1=float(rank == 0),
-                     doc_named=float(t.doc_id in q.doc_ids), scoped=float(q.scope is not None and q.scope.how != "chat"),
-                     cov_rare=float(rare[rank]))
-            ci = self.index.task_chunk[h.index] if h.index < len(self.index.task_chunk) else None
+                     doc_named=float(t.doc_id in q.doc_ids), scoped=scoped, cov_rare=float(rare[rank]))
+            ci = task_chunk[h.index] if h.index < len(task_chunk) else None
             f["dense"] = dense_scores.get(ci, 0.0) if ci is not None else 0.0
             ok = _task_field_ok(q, t)
-            f["field_ok"], f["field_missing"] = float(ok), float(not ok and any(a in TASK_ASKS for a in q.asks))
+            f["field_ok"], f["field_missing"] = float(ok), float(not ok and asks_task)
             f["inferred"] = float(t.lead_inferred and "lead" in q.asks)
             out.append(Candidate("task", t.locality, f, _bind_task(q, t), key=t.id, payload=t))
         chits = (self._chunks_with_dense(q, place, docs, dense_scores) if dense_scores
@@ -152,25 +158,27 @@ class Answerer:
         want_number = "figure" in q.asks
         tokset = set(re.findall(r"[a-z0-9%]+", q.content))
         rare = _rare(self.index, q, chits, tasks=False)
+        list_ask = bool(LIST_ASK.search(q.folded))
         for rank, h in enumerate(chits):
             c = self.index.chunks[h.index]
-            if _number_missing(q, c.text) or _other_unit(q, c.text):
+            if (check_number and _number_missing(q, c.text)) or (check_unit and _other_unit(q, c.text)):
                 continue
             f = base_features(q, "passage")
             has_num = bool(_DIGIT.search(c.text))
             ok = _passage_field_ok(q, c.text)
             f.update(cov=h.coverage, cov_sq=h.coverage ** 2, lex_rel=h.score / best, top1=float(rank == 0),
-                     doc_named=float(c.doc_id in q.doc_ids), scoped=float(q.scope is not None and q.scope.how != "chat"),
+                     doc_named=float(c.doc_id in q.doc_ids), scoped=scoped,
                      dense=dense_scores.get(h.index, 0.0), figure_number=float(want_number and has_num),
                      field_ok=float(ok), field_missing=float(not ok), cov_rare=float(rare[rank]))
-            doc = self.index.doc_by_id.get(c.doc_id, {})
             linked = self.index.chunk_tasks.get(h.index)
-            if linked and any(a in q.asks for a in TASK_ASKS):
+            if linked and asks_task:
                 # the passage is a task's own row or sentence: answer as the task (fields, follow-ups, reminders)
                 t = self.index.tasks[linked[0]]
                 render_fn = _bind_task(q, t)
             else:
-                render_fn = _bind_passage(q, c, doc.get("citation", ""), tokset, want_number, self.index.section_chunks(c))
+                doc = self.index.doc_by_id.get(c.doc_id, {})
+                render_fn = _bind_passage(q, c, doc.get("citation", ""), tokset, want_number,
+                                          self.index.section_chunks(c), list_ask)
             out.append(Candidate("passage", c.locality, f, render_fn, key=c.id, payload=c))
         return out
 
@@ -467,6 +475,17 @@ _MONEY = ("dong", "ty", "trieu", "nghin", "ngan", "usd", "vnd")
 _SAME_MEASURE = {"tien": _MONEY, "kinh": _MONEY, "%": ("%", "phan tram")}
 
 
+def _number_asked(q: Query) -> bool:
+    """Is _number_missing worth asking for this question (a how-many question, no unit or procedure field)?"""
+    return bool(q.quantity) and not any(a in q.asks for a in TASK_ASKS) and not q.asks_any(*PROC_ASKS)
+
+
+def _unit_asked(q: Query) -> bool:
+    """Is _other_unit worth asking: a unit's duties asked for a unit the plans do not know?"""
+    return ("unit_tasks" in q.asks and q.unit is None and bool(q.unit_phrase)
+            and not any(a in q.asks for a in TASK_ASKS))
+
+
 def _number_missing(q: Query, text: str) -> bool:
     """A how-many / what-share question (no unit, deadline or procedure field asked with it) and a source that
     states no such number: that source cannot answer, however well its words match. With a measure word
@@ -532,8 +551,11 @@ def _bind_task(q: Query, t: Task):
     return lambda: render.task_answer(q.text, t, q.asks, _intent(q))
 
 
-def _bind_passage(q: Query, c, cite: str, tokens: set[str], want_number: bool, siblings=None):
-    if siblings and LIST_ASK.search(q.folded):
+def _bind_passage(q: Query, c, cite: str, tokens: set[str], want_number: bool, siblings=None,
+                  list_ask: bool | None = None):
+    if list_ask is None:
+        list_ask = bool(LIST_ASK.search(q.folded))
+    if siblings and list_ask:
         return lambda: render.list_answer(q.text, c, siblings, cite, _intent(q))
     return lambda: render.passage_answer(q.text, c, cite, tokens, want_number, _intent(q))
 
