@@ -205,7 +205,7 @@ class Answerer:
         proc_place = place if place and fold(strip_type(place)) in names else None
         f = base_features(q, "proc")
         if hasattr(pa, "best"):
-            m = pa.best(q.text, proc_place)
+            m = pa.best(q.text, proc_place, normalized=True)  # Query.text is normalize()'s output
             if m is None:
                 return []
             f.update(cov=m.coverage, cov_sq=m.coverage ** 2, name_score=m.name_score, top1=1.0, lex_rel=1.0,
