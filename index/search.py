@@ -189,7 +189,17 @@ class SearchIndex:
         return (weights @ has) / total
 
     def _rare_words(self, q_tokens: list[str], n: int) -> tuple[list[str], list[str]]:
-        """(the query's n rarest known syllables, its syllables the corpus has never seen)."""
+        """(the query's n rarest known syllables, its syllables the corpus has never seen). The task and passage
+        searches of one question ask for the same words: the last answer is kept (one entry, replaced whole)."""
+        key = (tuple(q_tokens), n)
+        last = self.__dict__.get("_last_rare")
+        if last is not None and last[0] == key:
+            return last[1]
+        out = self._rare_words_of(q_tokens, n)
+        self.__dict__["_last_rare"] = (key, out)
+        return out
+
+    def _rare_words_of(self, q_tokens: list[str], n: int) -> tuple[list[str], list[str]]:
         uni = sorted({t for t in q_tokens if "_" not in t and self.lexical is not None and self.lexical.df(t) > 0},
                      key=lambda t: -self.idf(t))[:n]
         unknown = [t for t in q_tokens if "_" not in t and self.lexical is not None and self.lexical.df(t) == 0
