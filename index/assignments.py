@@ -120,10 +120,30 @@ def inline_assignment(text: str) -> tuple[Assignment, str] | None:
     return None
 
 
+# An introductory clause before the subject ("Trên cơ sở đề nghị của UBND quận, huyện, Sở Xây dựng chủ trì …",
+# "Sau khi UBND Thành phố phê duyệt Đề án, Sở Xây dựng …"): the main clause starts after one of its commas.
+_INTRO = re.compile(r"^(?:tren co so|can cu|sau khi|truoc khi|theo|de|khi|trong qua trinh|tu ket qua|thuc hien)\b")
+
+
+def main_clause(text: str) -> str:
+    """The sentence from its subject on: after an introductory clause, the first comma followed by a unit's
+    name and a verb; the sentence itself when it has no such clause."""
+    if not _INTRO.match(fold(text.lstrip(" -+•*"))):
+        return text
+    for m in re.finditer(r",\s*", text):
+        head = unit_at_start(text[m.end():])
+        if head is not None and head[1]:
+            return text[m.end():]
+    return text
+
+
 def subject_assignment(text: str) -> Assignment | None:
     """'Sở Khoa học và Công nghệ chủ trì, phối hợp với … tổ chức …': a sentence whose subject is a unit and
-    whose verb is 'chủ trì' (or 'phối hợp')."""
+    whose verb is 'chủ trì' (or 'phối hợp'), after an introductory clause if it has one."""
     head = unit_at_start(text)
+    if head is None:
+        text = main_clause(text)
+        head = unit_at_start(text)
     if head is None:
         return None
     _, rest = head

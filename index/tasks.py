@@ -24,7 +24,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
-from .assignments import (cross_references, inline_assignment, labelled_field, parse_assignment,
+from .assignments import (cross_references, inline_assignment, labelled_field, main_clause, parse_assignment,
                           subject_assignment, units_after_with)
 from .deadlines import parse_deadline, plan_period
 from .records import Task
@@ -263,12 +263,28 @@ def _labelled_tasks(b: _Builder, claimed: set[int]) -> None:
             coord = split_units(g.values.get("coord", "")) + a.coord
             if a.lead and a.executing:
                 coord = coord + a.executing  # "X chủ trì …; các sở … thực hiện": the others take part
+            if not lead and "lead" not in g.values:
+                # no "Chủ trì:" line: the task's own sentence may name who does it ("Trên cơ sở …, Sở Xây dựng
+                # chủ trì, phối hợp với … lập Đề án"; "Sở Tài chính thẩm định …")
+                lead, more = _subject_roles(g.anchor)
+                coord = coord + [c for c in more if c not in coord]
             quote = " ".join([g.anchor] + g.lines) if g.anchor != title else " ".join([title] + g.lines)
             b.add("labelled", title, sec.path_label(), lead=lead, coord=coord,
                   deadline=_first_sentence(g.values.get("time", "")), quote=normalize(quote),
                   output=g.values.get("output", ""), area=(areas_of(sec.path_label()) or [""])[0])
             b.quoted.update(fold(line) for line in g.lines)  # its lines are this task, not tasks of their own
             claimed.add(id(sec))
+
+
+def _subject_roles(text: str) -> tuple[list[str], list[str]]:
+    """(lead, coordinators) of a sentence whose subject, after any introductory clause, is a unit."""
+    subj = subject_assignment(text)
+    if subj is not None:
+        return subj.leads(), list(subj.coord)
+    head = unit_at_start(main_clause(text))
+    if head is None or not head[1] or len(head[0]) > 90:
+        return [], []
+    return _duty_roles(head[0], head[1])
 
 
 def _first_sentence(text: str) -> str:
@@ -503,7 +519,7 @@ def _unit_sentence(b: _Builder, sec: Section, text: str) -> bool:
     """'<Unit>, <circumstance>, <verb> …' or '<Unit> <verb> …': the unit's own duty (it leads it)."""
     if len(text) < 25 or fold(text) in b.quoted:
         return False
-    head = unit_at_start(text)
+    head = unit_at_start(text) or unit_at_start(main_clause(text))
     if head is None:
         return False
     unit, rest = head

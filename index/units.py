@@ -183,7 +183,7 @@ _UNIT_END = re.compile(
     r"tham mưu|căn cứ|theo chức năng|trên cơ sở|triển khai|tổ chức|hướng dẫn|chỉ đạo|xây dựng|bố trí|rà soát|"
     r"khẩn trương|chủ động|nghiên cứu|kiểm tra|đôn đốc|giúp|được giao|phụ trách|đảm bảo|bảo đảm|tiến hành|thúc đẩy|"
     r"theo dõi|lập|trình|đề xuất|cung cấp|cập nhật|tổng hợp|ban hành|tuyên truyền|tiếp tục|"
-    r"tăng cường|đẩy mạnh|nâng cao|hoàn thành|gửi|báo cáo|là|cần|phải|sẽ)\b)", re.I)
+    r"tăng cường|đẩy mạnh|nâng cao|hoàn thành|gửi|báo cáo|thẩm định|xác định|phê duyệt|là|cần|phải|sẽ)\b)", re.I)
 
 
 def _unit_end(t: str):
@@ -195,6 +195,8 @@ def _unit_end(t: str):
             before = t[: m.start()].rstrip()
             if before.endswith(",") or (" " + before.lower()).endswith((" và", " các")):
                 continue
+        if word.startswith("thẩm định") and t[: m.start()].rstrip().lower().endswith("hội đồng"):
+            continue  # "Hội đồng thẩm định …" is a name
         return m
     return None
 

@@ -197,3 +197,18 @@ def test_a_determiner_before_a_units_head_still_names_a_unit():
     tasks = extract_tasks(_plan(FRESH3 / "kh-2026-2030-5g-iot-khu-cong-nghiep-tinh-nghe-an.txt")).tasks
     own = [t for t in tasks if t.lead == ["Các doanh nghiệp viễn thông"]]
     assert len(own) >= 4 and all("4. Các doanh nghiệp viễn thông" in t.section for t in own)
+
+
+def test_a_steps_lead_is_the_subject_after_its_introductory_clause():
+    """TP.HCM's housing plan: "Bước 4 … Trên cơ sở đề nghị của UBND quận, huyện, Sở Xây dựng chủ trì, phối hợp với
+    Sở LĐ-TB&XH, Sở Tài chính lập Đề án … Thời gian hoàn tất: trước ngày 30 tháng 9 năm 2014" (no "Chủ trì:" line)."""
+    from index.assignments import main_clause
+
+    assert main_clause("Trên cơ sở đề nghị của Ủy ban nhân dân quận, huyện, Sở Xây dựng chủ trì lập Đề án.") \
+        == "Sở Xây dựng chủ trì lập Đề án."
+    assert main_clause("Sở Xây dựng chủ trì, phối hợp với Sở Tài chính.") == "Sở Xây dựng chủ trì, phối hợp với Sở Tài chính."
+    tasks = extract_tasks(_plan(FRESH3 / "kh-2014-ho-tro-nha-o-nguoi-co-cong-tp-ho-chi-minh.txt")).tasks
+    step4 = next(t for t in tasks if "30 tháng 9 năm 2014" in t.deadline_text)
+    assert step4.lead == ["Sở Xây dựng"] and "Sở Tài chính" in step4.coordinate
+    step5 = next(t for t in tasks if "15 tháng 10 năm 2014" in t.deadline_text)
+    assert step5.lead == ["Sở Tài chính"]
