@@ -165,7 +165,10 @@ def detect_quantity(folded: str) -> tuple[bool, str]:
 
 
 _LIST = fastre.compile(r"\b(nhung|cac) (nhiem vu|viec|cong viec|hoat dong|mang viec|noi dung) (nao|gi)\b")
-_ORG_MENTION = re.compile(r"\b(Sở|Phòng|Văn phòng|Công an|Ban|Trung tâm|Bộ Chỉ huy|Công chức|Đài|Chi cục|Tỉnh đoàn)\s+[A-ZĐÀ-Ỹ]")
+# A unit named in the question: a head noun and a capitalised name ("Phòng Tư pháp"), or the level it serves
+# ("Công an tỉnh", "Văn phòng xã").
+_ORG_MENTION = re.compile(r"\b(Sở|Phòng|Văn phòng|Công an|Ban|Trung tâm|Bộ Chỉ huy|Công chức|Đài|Chi cục|Tỉnh đoàn)\s+"
+                          r"(?:[A-ZĐÀ-Ỹ]|(tỉnh|thành phố|huyện|quận|xã|phường|thị xã|thị trấn)\b)")
 _BY_TIME = fastre.compile(r"\bhang (nam|quy|thang)\b|\bthuong xuyen\b|\bkhi co\b|\b(quy|q) ?(i|ii|iii|iv|[1-4])\b|"
                       r"\bthang \d|\bnam \d{4}|\bden han\b|\bhan\b|\b(6|sau) thang\b|\bnam nay\b|\bthang nay\b")
 
@@ -337,7 +340,9 @@ class Analyzer:
         mention = _ORG_MENTION.search(text)
         q.unit_mentioned = bool(mention)
         if mention:  # the head word and the two words after it
-            q.unit_phrase = " ".join(re.findall(r"[a-z0-9]+", fold(text[mention.start():]))[:len(mention.group(1).split()) + 2])
+            # the head and the two words after it; the head and its level ("cong an tinh") when a level follows
+            extra = len(mention.group(2).split()) if mention.group(2) else 2
+            q.unit_phrase = " ".join(re.findall(r"[a-z0-9]+", fold(text[mention.start():]))[:len(mention.group(1).split()) + extra])
         q.quantity, q.measure = detect_quantity(folded)
         if q.unit is not None and _LIST.search(folded) and "unit_tasks" not in q.asks and not any(
                 a in q.asks for a in ("lead", "coord")):

@@ -134,3 +134,13 @@ def test_quantity_and_its_measure(question, expected):
     from index.textnorm import fold
 
     assert detect_quantity(fold(question)) == expected
+
+
+@pytest.mark.parametrize("question, phrase", [
+    ("Công an tỉnh Nghệ An được giao nhiệm vụ gì?", "cong an tinh"),
+    ("Phòng Tư pháp xã làm những việc gì?", "phong tu phap"),
+    ("Văn phòng xã phụ trách gì?", "van phong xa"),
+    ("Ai chủ trì cải cách thủ tục hành chính?", ""),
+])
+def test_the_unit_a_question_names(analyzer, question, phrase):
+    assert analyzer.analyze(question).unit_phrase == phrase
