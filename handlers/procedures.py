@@ -544,12 +544,8 @@ class ProcedureAnswerer:
 
     # ------------------------------------------------------------------ matching
 
-    def candidates(self, query: Query, pool: dict[str, list[Procedure]]) -> list[Candidate]:
-        if query.code:
-            hits = [(k, ps) for k, ps in pool.items() if any(p.code.startswith(query.code) for p in ps)]
-            if hits:
-                return [Candidate(k, [p for p in ps if p.code.startswith(query.code)], 1.0, 1.0, 1.0, True, True, True)
-                        for k, ps in hits]
+    def _query_weights(self, query: Query) -> tuple[set[str], set[str], dict[str, float], float]:
+        """(words, word pairs, word weights, total weight) of the question, as candidates() scores them."""
         qu = set(query.content)
         qb = set(_bigrams(query.content)) | set(_bigrams(_tokens(query.folded)))
         idf = self._idf
@@ -565,6 +561,26 @@ class ProcedureAnswerer:
         w = {t: (self._idf_unknown if t not in self._vocab else idf.get(t, 0) * (1.0 if t in paired else 0.35))
              for t in qu if len(t) > 1 and not t.isdigit()}
         q_w = sum(w.values()) + 0.5 * sum(idf.get(b, 0) for b in qb if b in idf)
+        return qu, qb, w, q_w
+
+    def _q_cov_bound(self, query: Query) -> float:
+        """The most of the question any procedure name or keyword could explain (its words and pairs that some
+        name has): no candidate's q_cov exceeds it."""
+        qu, qb, w, q_w = self._query_weights(query)
+        if not q_w:
+            return 0.0
+        named = sum(w.get(t, 0) for t in qu if t in self._vocab) + 0.5 * sum(
+            self._idf.get(b, 0) for b in qb if b in self._bivocab)
+        return named / q_w
+
+    def candidates(self, query: Query, pool: dict[str, list[Procedure]]) -> list[Candidate]:
+        if query.code:
+            hits = [(k, ps) for k, ps in pool.items() if any(p.code.startswith(query.code) for p in ps)]
+            if hits:
+                return [Candidate(k, [p for p in ps if p.code.startswith(query.code)], 1.0, 1.0, 1.0, True, True, True)
+                        for k, ps in hits]
+        qu, qb, w, q_w = self._query_weights(query)
+        idf = self._idf
         # the question's rarest word pairs that some name has: a record that has none of them is not what it asks
         # about unless its name's head is all there ("đính chính giấy chứng nhận" is not "chứng thực bản sao từ bản
         # chính giấy tờ", which shares only the accidental pair "chính giấy"); pairs, not single syllables, since
@@ -707,8 +723,9 @@ class ProcedureAnswerer:
             # ngoài" when no record is about it): another procedure, which these records do not have
             chosen, variant = None, True
         note = ""
-        if chosen is None and loc:
+        if chosen is None and loc and (q.code or self._q_cov_bound(q) >= 0.6 - 1e-9):
             # nothing that applies to this locality: another locality's record of the same procedure, said so
+            # (only a name explaining 60% of the question is taken: skipped when no name could)
             others = self._others(loc)
             o_cands = self.candidates(q, others)
             o_chosen, o_options = self.decide(o_cands)
