@@ -285,6 +285,13 @@ class SearchIndex:
         if rows is not None:  # a global fallback search may return other communes' passages
             loc_f = fold(locality)
             dense = {i: s for i, s in dense.items() if self.chunk_locality[i] == loc_f}
+        if not dense:  # lexical alone: the fused order is BM25's (1/(20 + rank) falls with the rank)
+            ids = top_lex[:k]
+            fused = {i: w_lex / (20 + rank) for rank, i in enumerate(ids)}
+            if isinstance(query, list):
+                return self._hits(query, ids, fused, tasks=False)
+            qt = query_tokens(match_query or query)
+            return [Hit(i, fused[i], float(c)) for i, c in zip(ids, self.coverages(qt, ids))]
         top_dense = [i for i, _ in sorted(dense.items(), key=lambda kv: -kv[1])][:50]
         fused: dict[int, float] = {}
         for rank, i in enumerate(top_lex):
@@ -312,6 +319,12 @@ class SearchIndex:
         qt = query if isinstance(query, list) else query_tokens(query)
         if dense is None:
             dense = self._dense_scores(dense_text, 100, locality) if dense_text else {}
+        if not dense:  # lexical alone: the fused order is BM25's
+            ids = order[:k]
+            fused = {i: 1.0 / (20 + rank) for rank, i in enumerate(ids)}
+            if isinstance(query, list):
+                return self._hits(query, ids, fused, tasks=True)
+            return [Hit(i, fused[i], float(c)) for i, c in zip(ids, self.coverages(qt, ids, tasks=True))]
         fused: dict[int, float] = {}
         for rank, i in enumerate(order):
             fused[i] = fused.get(i, 0.0) + 1.0 / (20 + rank)
