@@ -120,6 +120,34 @@ async def test_start_and_help_depend_on_role(conv):
     assert "/nhiemvu" in citizen.text and "/hanchot" in citizen.text  # plans are public (contract 5)
     [admin] = await say(conv, "/trogiup", user=ADMIN)
     assert "/nhiemvu" in admin.text and "/duyet" in admin.text and "/thongke" in admin.text
+    assert "/dangky" not in admin.text  # an admin has nothing to register for
+
+
+@pytest.mark.parametrize("channel", ["telegram", "zalo", "console"])
+async def test_help_lists_dangky_only_to_people_who_can_still_register(conv, channel):
+    """/dangky is listed to citizens (and to someone whose request is pending), not to approved staff or admins,
+    on every channel (the console user is an admin)."""
+    def listed(reply) -> set[str]:
+        return set(re.findall(r"^/(\w+)", reply.text, re.M))
+
+    if channel != "console":
+        [citizen] = await say(conv, "/help", user="701", channel=channel)
+        assert "dangky" in listed(citizen) and "nhiemvu" in listed(citizen)
+        await say(conv, "/diaban Chơn Thành", user="701", channel=channel)
+        await say(conv, "/dangky Phòng Văn hóa - Xã hội", user="701", channel=channel)
+        [pending] = await say(conv, "/help", user="701", channel=channel)
+        assert "dangky" in listed(pending)  # not staff yet: may still correct the request
+        rid = conv.staff.find_by_user(channel, "701").id
+        conv.staff.approve(rid, by="test")
+        [staff] = await say(conv, "/help", user="701", channel=channel)
+        assert {"viectoi", "xong", "hoanlai", "nhiemvu"} <= listed(staff) and "dangky" not in listed(staff)
+        assert "cán bộ" in staff.text  # the role shown in the header
+    admin = ADMIN if channel == "telegram" else "c1"
+    if channel == "zalo":
+        conv.admins = conv.admins | {"zalo:c1"}
+    [help_] = await say(conv, "/help", user=admin, channel=channel)
+    assert {"duyet", "thongke", "viectoi"} <= listed(help_) and "dangky" not in listed(help_)
+    assert commands.lookup("dangky") not in commands.visible(commands.ADMIN)
 
 
 async def test_citizen_denied_staff_and_admin_commands(conv):
