@@ -282,6 +282,31 @@ async def test_role_scoped_command_menus(start_bot):
     assert "duyet" not in staff_menu[-1] and "dangky" not in staff_menu[-1]
 
 
+async def test_approval_button_leaves_a_mark(start_bot):
+    bot = await start_bot()
+    staff, admin = user(bot, 618, "Mai"), user(bot, ADMIN_ID, "Admin")
+    await staff.ask("/diaban Chơn Thành")
+    await staff.ask("/dangky Phòng Văn hóa - Xã hội")
+    [note] = await admin.replies()
+    rid = re.search(r"#(\d+)", text_of(note)).group(1)
+    await admin.press(note, "Duyệt")
+    [done] = await admin.replies()
+    assert f"Đã duyệt yêu cầu #{rid}" in text_of(done)
+    await staff.replies()
+
+    async def keyboard_of_note() -> list[list[str]]:
+        now = next(m for m in await admin.history() if m["messageId"] == note["messageId"])
+        return [[b["text"] for b in row] for row in (now["message"].get("reply_markup") or {}).get("inline_keyboard", [])]
+
+    assert await keyboard_of_note() == [[f"✓ Đã duyệt #{rid}"]]  # the buttons leave a visible ✓, not nothing
+    assert text_of(next(m for m in await admin.history() if m["messageId"] == note["messageId"])) == text_of(note)
+    await admin.press(note, "Từ chối")  # the old keyboard pressed again: nothing changes, it says so
+    [again] = await admin.replies()
+    assert f"Không có yêu cầu #{rid} đang chờ duyệt" in text_of(again)
+    assert await keyboard_of_note() == [[f"✓ Đã duyệt #{rid}"]]
+    assert bot.conversation.staff.get(int(rid)).status == "approved"
+
+
 async def test_edited_message_is_answered_again(start_bot):
     bot = await start_bot()
     u = user(bot, 617)

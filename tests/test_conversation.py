@@ -198,6 +198,45 @@ async def test_reject(conv):
     assert "chỉ dành cho cán bộ" in r.text
 
 
+async def test_decision_buttons_leave_a_mark_saying_what_was_decided(conv):
+    """A pressed [Duyệt #N] / [Từ chối #N] keyboard becomes one ✓ line (as a pressed 👍/👎 does) that says what
+    happened to the request; a stale keyboard pressed later shows the request's real state; a press that decides
+    nothing leaves the buttons."""
+    def press(data, user=ADMIN, chat=ADMIN, message_id="77"):
+        incoming = msg(kind="callback", data=data, user=user, chat=chat)
+        incoming.message_id = message_id
+        return conv.handle(incoming)
+
+    def marks(replies):
+        return [[b.label for row in r.buttons for b in row] for r in replies
+                if r.markup_only and r.edit_message_id == "77" and r.chat_id == ADMIN]
+
+    await say(conv, "/diaban Chơn Thành", user="801")
+    notes = [r for r in await say(conv, "/dangky Phòng Văn hóa - Xã hội", user="801") if r.chat_id == ADMIN]
+    [approve, reject] = notes[0].buttons[0]
+    rid = conv.staff.find_by_user("telegram", "801").id
+    denied = await press(approve.data, user="555")  # someone else in the admin's chat: not an admin
+    assert "chỉ dành cho quản trị" in denied[0].text and marks(denied) == []
+    assert conv.staff.get(rid).status == "pending"  # nothing decided: the buttons stay
+    decided = await press(approve.data)
+    assert marks(decided) == [[f"✓ Đã duyệt #{rid}"]] and decided[0].buttons[0][0].data == "k:-"
+    assert any(r.chat_id == ADMIN and "Đã duyệt yêu cầu" in r.text for r in decided)
+    assert conv.staff.get(rid).status == "approved"
+    again = await press(reject.data)  # the same keyboard pressed again before the edit arrived
+    assert marks(again) == [[f"✓ Đã duyệt #{rid}"]] and "Không có yêu cầu" in again[-1].text
+    assert conv.staff.get(rid).status == "approved"
+
+    await say(conv, "/diaban Hải Hậu", user="802")
+    notes = [r for r in await say(conv, "/dangky Phòng Kinh tế", user="802") if r.chat_id == ADMIN]
+    [approve2, reject2] = notes[0].buttons[0]
+    rid2 = conv.staff.find_by_user("telegram", "802").id
+    rejected = await press(reject2.data)
+    assert marks(rejected) == [[f"✓ Đã từ chối #{rid2}"]]
+    assert any(r.chat_id == "802" and "chưa được duyệt" in r.text for r in rejected)
+    stale = await press(approve2.data)  # rejected already: not approved by a stale button
+    assert marks(stale) == [[f"✓ Đã xử lý #{rid2}"]] and conv.staff.get(rid2).status == "removed"
+
+
 async def test_admin_stats_count_usage_and_unanswered(conv):
     await say(conv, WHO_LEADS)
     await say(conv, "Giá vé máy bay đi Đà Nẵng tháng này là bao nhiêu?")
