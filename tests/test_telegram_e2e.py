@@ -139,12 +139,21 @@ class Bot:
 
 
 @pytest.fixture
-async def start_bot(emulator_port, tmp_path):
-    """Factory: start the real Application (polling, or webhook with BOT_WEBHOOK_URL) on a fresh token."""
+async def start_bot(emulator_port, tmp_path, request):
+    """Factory: start the real Application (polling, or webhook with BOT_WEBHOOK_URL) on a fresh token; shared by
+    every Telegram end-to-end module.
+
+    message_limit: UTF-16 units per message, Telegram's 4096 unless a test lowers it (the emulator enforces none).
+    private_corpus: run over private copies of the corpus and of the session index (`corpus_copy`, `index_copy`,
+        the same ones for every bot of the test), for tests that upload or remove documents; otherwise the bot
+        reads the shared index, which it never writes."""
     started: list[tuple] = []
     http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{emulator_port}", timeout=10)
 
-    async def start(message_limit: int = 4096, **overrides) -> Bot:
+    async def start(message_limit: int = 4096, private_corpus: bool = False, **overrides) -> Bot:
+        if private_corpus:
+            overrides = {"BOT_CORPUS_DIR": str(request.getfixturevalue("corpus_copy")),
+                         "BOT_DATA_DIR": str(request.getfixturevalue("index_copy")), **overrides}
         token = f"{secrets.randbelow(10**9)}:{secrets.token_urlsafe(24)}"
         settings = make_settings(tmp_path, TELEGRAM_BOT_TOKEN=token,
                                  TELEGRAM_API_BASE_URL=f"http://127.0.0.1:{emulator_port}/bot",
