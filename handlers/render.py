@@ -13,12 +13,13 @@ from index.textnorm import fold
 from index.units import is_collective
 
 from .formatting import ZALO_LIMIT, utf16_len
+from .texts import PAGE_TYPED_HINT
 from .types import Answer, Source, TaskRef
 
 PAGE_SIZE = 12  # at most this many tasks on a page of a list
-# A page of a unit's tasks is cut by length too: with what a channel adds to it (the feedback hint, 63
-# characters) it fits one Zalo message (2,000), since every message counts against the Zalo plan's monthly quota
-# and a page sent as two messages costs two.
+# A page of a unit's tasks is cut by length too: with what a channel adds to it (the typed "trang 2" hint, counted
+# in the page, and the feedback hint, 63 characters) it fits one Zalo message (2,000), since every message counts
+# against the Zalo plan's monthly quota and a page sent as two messages costs two.
 PAGE_CHARS = ZALO_LIMIT - 100
 
 NOT_FOUND = (
@@ -262,21 +263,21 @@ def unit_tasks_answer(q_text: str, name: str, tasks: list[Task], page: int, inte
         secs = sorted({section_label(t.section) for t in shown})
         return f"Nguồn: {first.cite or first.plan_title}" + (f", mục “{short(secs[0], 120)}”" if len(secs) == 1 else "") + "."
 
-    # the typed command names the locality too: the chat's own may be another one, or none (chosen by number)
+    # The command that shows the list names the locality too: the chat's own may be another one, or none (chosen
+    # by number). Text channels add "(Gõ “<command> trang 2” để xem tiếp.)"; Telegram pages with buttons instead.
     command = f"/nhiemvu {name}, {first.locality}" if first.locality else f"/nhiemvu {name}"
-    longest_page_line = f"(Trang 999/999. Gõ “{command} trang 1000” để xem tiếp.)"
+    longest = ["(Trang 999/999.)", PAGE_TYPED_HINT.format(command=command, next=1000)]
     bounds = page_bounds(len(items), lambda a, b: utf16_len("\n".join(
-        [head, *items[a:b], longest_page_line, source(ordered[a:b])])) <= PAGE_CHARS)
+        [head, *items[a:b], *longest, source(ordered[a:b])])) <= PAGE_CHARS)
     pages = len(bounds)
     start, end = bounds[page - 1] if page <= pages else (len(items), len(items))
     shown = ordered[start:end]
     lines = [head] + items[start:end]
     if pages > 1:
-        lines.append(f"(Trang {page}/{pages}. Gõ “{command} trang {page + 1}” để xem tiếp.)" if page < pages
-                     else f"(Trang {page}/{pages}.)")
+        lines.append(f"(Trang {page}/{pages}.)")
     lines.append(source(shown))
     return Answer(question=q_text, text="\n".join(lines), found=True, intent=intent,
-                  sources=[task_source(t) for t in shown], tasks=[task_ref(t) for t in shown])
+                  sources=[task_source(t) for t in shown], tasks=[task_ref(t) for t in shown], list_command=command)
 
 
 def page_bounds(n: int, fits, max_items: int = PAGE_SIZE) -> list[tuple[int, int]]:

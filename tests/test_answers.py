@@ -73,15 +73,15 @@ def test_unit_tasks_and_due_list(answerer):
 
 
 def test_unit_task_pages_fit_one_zalo_message_and_lose_no_task(answerer):
-    """Every page of every unit's list in the corpus fits one Zalo message with the feedback hint added (a page
-    sent as two messages costs the monthly quota twice), and the pages together show each of the tasks the list
-    announces exactly once, in order."""
+    """Every page of every unit's list in the corpus fits one Zalo message with what a text channel adds to it (the
+    typed "trang N" hint, the feedback hint; a page sent as two messages costs the monthly quota twice), and the
+    pages together show each of the tasks the list announces exactly once, in order."""
     import re
 
     from handlers.chat_ux import split_page
     from handlers.formatting import ZALO_LIMIT, utf16_len
     from handlers.render import PAGE_SIZE
-    from handlers.texts import FEEDBACK_HINT
+    from handlers.texts import FEEDBACK_HINT, PAGE_TYPED_HINT
 
     units = sorted({(u, t.locality) for t in answerer.index.tasks for u in t.lead})
     paged = long_pages = 0
@@ -95,13 +95,15 @@ def test_unit_task_pages_fit_one_zalo_message_and_lose_no_task(answerer):
         seen = []
         for page in range(1, pages + 1):
             ans = first if page == 1 else answerer.unit_tasks(unit, locality, page)
-            assert utf16_len(f"{ans.text}\n\n{FEEDBACK_HINT}") <= ZALO_LIMIT, (unit, locality, page)
+            typed = f"{ans.list_command} trang {page + 1}"  # what a text channel says to type (Zalo, console)
+            zalo = f"{ans.text}\n{PAGE_TYPED_HINT.format(command=ans.list_command, next=page + 1)}\n\n{FEEDBACK_HINT}"
+            assert utf16_len(zalo) <= ZALO_LIMIT, (unit, locality, page)
             assert 1 <= len(ans.tasks) <= PAGE_SIZE
             assert pages == 1 or f"(Trang {page}/{pages}." in ans.text
             seen += [t.id for t in ans.tasks]
             if page < pages:  # the typed command of the hint pages on, whatever locality the chat has chosen
-                typed = re.search(r"Gõ “/nhiemvu ([^”]+)” để xem tiếp", ans.text).group(1)
-                args, n = split_page(typed)
+                assert typed.startswith("/nhiemvu ")
+                args, n = split_page(typed.removeprefix("/nhiemvu "))
                 other = next(loc for loc in answerer.localities() if loc != locality)
                 assert n == page + 1 and [t.id for t in answerer.unit_tasks(args, other, n).tasks] == [
                     t.id for t in answerer.unit_tasks(unit, locality, n).tasks], typed

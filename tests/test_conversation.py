@@ -237,6 +237,31 @@ async def test_decision_buttons_leave_a_mark_saying_what_was_decided(conv):
     assert marks(stale) == [[f"✓ Đã xử lý #{rid2}"]] and conv.staff.get(rid2).status == "removed"
 
 
+@pytest.mark.parametrize("channel", ["telegram", "zalo", "console"])
+async def test_list_pages_say_what_to_type_only_where_there_are_no_buttons(conv, channel):
+    """Telegram pages a long list with ◀ ▶ buttons and shows no typed hint; Zalo and the console say once what to
+    type for the next page, and typing it shows that page, up to the last one, which says nothing more."""
+    user = "c0" if channel == "console" else "701"
+    await say(conv, "/diaban Bình Giang", user=user, channel=channel)
+    [page] = await say(conv, "/nhiemvu Phòng Văn hóa - Xã hội", user=user, channel=channel)
+    pages = int(re.search(r"\(Trang 1/(\d+)\.\)", page.text).group(1))
+    assert pages >= 2
+    if channel == "telegram":
+        assert "Gõ" not in page.text and [b.label for b in page.buttons[0]] == ["Trang 2 ▶"]
+        return
+    seen = set()
+    for n in range(2, pages + 1):
+        assert not page.buttons and page.text.count("Gõ “") == 1
+        typed = re.search(r"\(Gõ “([^”]+)” để xem tiếp\.\)$", page.text).group(1)
+        assert typed == f"/nhiemvu Phòng Văn hóa - Xã hội, xã Bình Giang trang {n}"
+        seen |= {line for line in page.text.split("\n") if line.startswith("• ")}
+        await say(conv, "/diaban Hải Hậu", user=user, channel=channel)  # the typed command names its commune
+        [page] = await say(conv, typed, user=user, channel=channel)
+        assert f"(Trang {n}/{pages}.)" in page.text and "(xã Bình Giang)" in page.text
+        assert not seen & {line for line in page.text.split("\n") if line.startswith("• ")}
+    assert "Gõ" not in page.text  # the last page
+
+
 async def test_admin_stats_count_usage_and_unanswered(conv):
     await say(conv, WHO_LEADS)
     await say(conv, "Giá vé máy bay đi Đà Nẵng tháng này là bao nhiêu?")
