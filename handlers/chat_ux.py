@@ -180,10 +180,8 @@ class ChatUxMixin:
                 row.append(self._button(ctx.msg, T.PAGE_NEXT.format(n=page + 1),
                                         {"a": kind, "q": q, "l": loc, "p": page + 1, "e": 1}))
             out.buttons = [row]
-            # the buttons page the list: the typed hint of text channels would only be noise here
-            out.text = re.sub(r" Gõ “[^”]*” để xem tiếp\.", "", out.text or "")
-        elif has_next and "Gõ “" not in (answer.text or ""):  # unit lists already say what to type
-            command = "/nhiemvu " + q if kind == "units" else "/hanchot " + q
+        elif has_next:  # no buttons: say what to type (the list's own command when it names one)
+            command = answer.list_command or ("/nhiemvu " + q if kind == "units" else "/hanchot " + q)
             out.text += "\n" + T.PAGE_TYPED_HINT.format(command=command.strip(), next=page + 1)
         if edit and ctx.msg.message_id:  # a ◀ ▶ press: edit the list in place
             out.edit_message_id = ctx.msg.message_id

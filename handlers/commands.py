@@ -17,13 +17,17 @@ class Command:
     role: str  # least role allowed
     usage: str  # "/nhiemvu <đơn vị>"
     help: str  # one line, Vietnamese
+    # the highest role whose menus (/help, Telegram's command menu) list it: /dangky is for people who are not
+    # staff yet, so staff and admins do not see it (they may still type it, e.g. staff moving to another unit)
+    menu_until: str = ADMIN
 
 
 COMMANDS: list[Command] = [
     Command("start", ("batdau",), CITIZEN, "/start", "giới thiệu và ví dụ câu hỏi"),
     Command("help", ("trogiup", "huongdan"), CITIZEN, "/help", "danh sách lệnh"),
     Command("diaban", ("locality",), CITIZEN, "/diaban <tên xã/phường>", "chọn địa bàn cho cuộc trò chuyện này"),
-    Command("dangky", ("register",), CITIZEN, "/dangky <đơn vị>", "đăng ký tài khoản cán bộ (chờ quản trị duyệt)"),
+    Command("dangky", ("register",), CITIZEN, "/dangky <đơn vị>", "đăng ký tài khoản cán bộ (chờ quản trị duyệt)",
+            menu_until=CITIZEN),
     # Plans are public documents (contract 5): a unit's tasks and due lists are citizen-level.
     Command("nhiemvu", ("tasks",), CITIZEN, "/nhiemvu <đơn vị>", "nhiệm vụ của một đơn vị"),
     Command("hanchot", ("due",), CITIZEN, "/hanchot [khoảng thời gian]", "việc đến hạn (vd: /hanchot tháng này)"),
@@ -79,5 +83,6 @@ def allowed(role: str, command: Command) -> bool:
 
 
 def visible(role: str) -> list[Command]:
-    """Commands a user with `role` may use, in display order."""
-    return [c for c in COMMANDS if allowed(role, c)]
+    """Commands shown to a user with `role` (the /help list and the Telegram menus), in display order: those the
+    role may use, except the ones meant only for lower roles (/dangky once someone is staff or admin)."""
+    return [c for c in COMMANDS if allowed(role, c) and _RANK[role] <= _RANK[c.menu_until]]

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from handlers import commands as cmds
 from handlers import texts as T
 from handlers.chat_state import ChatStore
-from handlers.chat_ux import NOOP, Attachment, ChatUxMixin, split_page
+from handlers.chat_ux import BUTTON_CHANNELS, NOOP, Attachment, ChatUxMixin, split_page
 from handlers.formatting import truncate
 from handlers.health import REMINDERS, ZALO_QUOTA, Health
 from handlers.ratelimit import RateLimiter
@@ -290,10 +290,12 @@ class Conversation(ChatUxMixin):
             return [self._reply(ctx, T.EXPIRED_CHOICE)]
         if action.get("a") == "fb":
             return await self._vote_button(ctx, action)
+        if action.get("a") in ("approve", "reject"):
+            return await self._decide_button(ctx, action)
         return self._mark_chosen(ctx, action) + await self._run_action(ctx, action, data)
 
     async def _run_action(self, ctx: _Ctx, action: dict, raw: str) -> list[Outgoing]:
-        """A chosen button or number: re-ask a question, pick a locality, or decide a staff request."""
+        """A chosen button or number: re-ask a question, page a list, pick a locality or a file to remove."""
         kind = action.get("a")
         if kind == "ask":
             return await self._ask(ctx, action["q"], locality=action.get("l"), kind="choice")
@@ -321,9 +323,6 @@ class Conversation(ChatUxMixin):
             self._set_pending(ctx.msg, [])
             self._log(ctx.msg, "command", raw, intent="cmd:diaban", started=ctx.started, locality=action["l"])
             return [self._reply(ctx, T.LOCALITY_SET.format(locality=action["l"]))]
-        if kind in ("approve", "reject"):
-            name = "duyet" if kind == "approve" else "tuchoi"
-            return await self._on_command(ctx, f"/{name} {action['id']}", name, str(action["id"]))
         return [self._reply(ctx, T.EXPIRED_CHOICE)]
 
     # ---------------------------------------------------------------- commands
@@ -473,6 +472,27 @@ class Conversation(ChatUxMixin):
                 except Exception:
                     log.exception("role listener failed")
         return replies, True
+
+    async def _decide_button(self, ctx: _Ctx, action: dict) -> list[Outgoing]:
+        """[Duyệt #N] / [Từ chối #N] pressed: decide as /duyet or /tuchoi would, then the keyboard of the request
+        becomes one ✓ line saying what happened to it (as a pressed 👍/👎 does), so it is neither pressed twice nor
+        left looking undecided. A request someone else decided first is marked with its current state."""
+        rid = str(action.get("id"))
+        name = "duyet" if action.get("a") == "approve" else "tuchoi"
+        before = self.staff.get(int(rid)) if self.staff is not None and rid.isdigit() else None
+        replies = await self._on_command(ctx, f"/{name} {rid}", name, rid)
+        after = self.staff.get(int(rid)) if before is not None else None
+        status = _field(after, "status")
+        if status is None or status == "pending":  # nothing was decided (a denied press): the buttons stay
+            return replies
+        if status == "approved":
+            label = T.APPROVED_MARK.format(id=rid)
+        elif name == "tuchoi" and _field(before, "status") == "pending":
+            label = T.REJECTED_MARK.format(id=rid)
+        else:  # decided earlier (rejected, or approved and since retired)
+            label = T.DECIDED_MARK.format(id=rid)
+        mark = self._markup_edit(ctx, [[Button(T.CHOSEN_MARK.format(label=label), NOOP)]])
+        return ([mark] if ctx.msg.channel in BUTTON_CHANNELS and ctx.msg.message_id else []) + replies
 
     def _pending_text(self) -> str:
         pending = list(self.staff.list(status="pending"))

@@ -12,9 +12,15 @@ from index.records import Task
 from index.textnorm import fold
 from index.units import is_collective
 
+from .formatting import ZALO_LIMIT, utf16_len
+from .texts import PAGE_TYPED_HINT
 from .types import Answer, Source, TaskRef
 
-PAGE_SIZE = 12
+PAGE_SIZE = 12  # at most this many tasks on a page of a list
+# A page of a unit's tasks is cut by length too: with what a channel adds to it (the typed "trang 2" hint, counted
+# in the page, and the feedback hint, 63 characters) it fits one Zalo message (2,000), since every message counts
+# against the Zalo plan's monthly quota and a page sent as two messages costs two.
+PAGE_CHARS = ZALO_LIMIT - 100
 
 NOT_FOUND = (
     "Xin lỗi, các văn bản hiện có không đề cập nội dung này nên tôi không thể trả lời chính xác.\n"
@@ -239,8 +245,6 @@ def unit_tasks_answer(q_text: str, name: str, tasks: list[Task], page: int, inte
     lead_of = [t for t in uniq if name in t.lead]
     rest = [t for t in uniq if name not in t.lead]
     ordered = lead_of + rest
-    start = (page - 1) * PAGE_SIZE
-    shown = ordered[start : start + PAGE_SIZE]
     first = tasks[0]
     k = sum(1 for t in uniq if name in t.lead and not t.lead_inferred)
     more = len(uniq) - k
@@ -248,20 +252,46 @@ def unit_tasks_answer(q_text: str, name: str, tasks: list[Task], page: int, inte
             f"thực hiện hoặc suy ra từ phân công lĩnh vực)" if more else "") + f" theo {first.cite or first.plan_title}:")
     if k == 0:
         head = f"{name} ({first.locality}) được giao {len(uniq)} nhiệm vụ theo {first.cite or first.plan_title}:"
-    lines = [head]
-    for t in shown:
-        role = "chủ trì" if name in t.lead and not t.lead_inferred else ("phối hợp" if name in t.coordinate else (
+    items = []
+    for t in ordered:  # the tasks it leads come first, unmarked (the head counts them); the others say their role
+        role = "" if name in t.lead and not t.lead_inferred else ("phối hợp" if name in t.coordinate else (
             "suy ra từ phân công lĩnh vực" if t.lead_inferred else ""))
         dl = f" — {t.deadline_text}" if t.deadline_text else ""
-        lines.append(f"• {short(t.title, 220)}{dl}" + (f" ({role})" if role else ""))
-    pages = (len(ordered) - 1) // PAGE_SIZE + 1
+        items.append(f"• {short(t.title, 220)}{dl}" + (f" ({role})" if role else ""))
+
+    def source(shown: list[Task]) -> str:
+        secs = sorted({section_label(t.section) for t in shown})
+        return f"Nguồn: {first.cite or first.plan_title}" + (f", mục “{short(secs[0], 120)}”" if len(secs) == 1 else "") + "."
+
+    # The command that shows the list names the locality too: the chat's own may be another one, or none (chosen
+    # by number). Text channels add "(Gõ “<command> trang 2” để xem tiếp.)"; Telegram pages with buttons instead.
+    command = f"/nhiemvu {name}, {first.locality}" if first.locality else f"/nhiemvu {name}"
+    longest = ["(Trang 999/999.)", PAGE_TYPED_HINT.format(command=command, next=1000)]
+    bounds = page_bounds(len(items), lambda a, b: utf16_len("\n".join(
+        [head, *items[a:b], *longest, source(ordered[a:b])])) <= PAGE_CHARS)
+    pages = len(bounds)
+    start, end = bounds[page - 1] if page <= pages else (len(items), len(items))
+    shown = ordered[start:end]
+    lines = [head] + items[start:end]
     if pages > 1:
-        lines.append(f"(Trang {page}/{pages}. Gõ “/nhiemvu {name} trang {page + 1}” để xem tiếp.)" if page < pages
-                     else f"(Trang {page}/{pages}.)")
-    secs = sorted({section_label(t.section) for t in shown})
-    lines.append(f"Nguồn: {first.cite or first.plan_title}" + (f", mục “{short(secs[0], 120)}”" if len(secs) == 1 else "") + ".")
+        lines.append(f"(Trang {page}/{pages}.)")
+    lines.append(source(shown))
     return Answer(question=q_text, text="\n".join(lines), found=True, intent=intent,
-                  sources=[task_source(t) for t in shown], tasks=[task_ref(t) for t in shown])
+                  sources=[task_source(t) for t in shown], tasks=[task_ref(t) for t in shown], list_command=command)
+
+
+def page_bounds(n: int, fits, max_items: int = PAGE_SIZE) -> list[tuple[int, int]]:
+    """(start, end) of each page of `n` items, in order: from each start as many items as `fits(start, end)`
+    allows, at most `max_items` and at least one, so every item is on exactly one page."""
+    bounds: list[tuple[int, int]] = []
+    start = 0
+    while start < n:
+        end = start + 1
+        while end < n and end - start < max_items and fits(start, end + 1):
+            end += 1
+        bounds.append((start, end))
+        start = end
+    return bounds or [(0, 0)]
 
 
 def smalltalk_answer(q_text: str, asks: list[str]) -> Answer:

@@ -87,6 +87,10 @@ ADMIN_NEW_REQUEST = (
 )
 APPROVE_BUTTON = "Duyệt #{id}"
 REJECT_BUTTON = "Từ chối #{id}"
+# what the [Duyệt #N] [Từ chối #N] keyboard becomes once pressed (shown as "✓ Đã duyệt #N")
+APPROVED_MARK = "Đã duyệt #{id}"
+REJECTED_MARK = "Đã từ chối #{id}"
+DECIDED_MARK = "Đã xử lý #{id}"
 APPROVED_ADMIN = "Đã duyệt yêu cầu #{id} ({name} — {unit}, {locality})."
 REJECTED_ADMIN = "Đã từ chối yêu cầu #{id} ({name})."
 APPROVED_USER = (

@@ -53,6 +53,9 @@ class Answer:
     procedures: list[ProcedureRef] = field(default_factory=list)
     choices: list[Choice] = field(default_factory=list)
     latency_ms: float = 0.0
+    # a page of a list: the chat command that shows the list ("/nhiemvu Phòng Kinh tế, xã Hải Hậu"); channels
+    # without paging buttons tell people to type it with " trang N" (not part of the JSON answer)
+    list_command: str = ""
 
     def to_json(self) -> dict:
         d = asdict(self)

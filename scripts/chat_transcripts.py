@@ -159,8 +159,8 @@ async def flows(base: Settings, answerer, upload: Settings, tmp: Path) -> None:
     c.end()
 
     c = Chat("4. Paging with ◀ ▶ buttons (Telegram)",
-             "A unit's tasks, 12 a page; pressing ▶ edits the same message to page 2.", base, answerer,
-             tmp / "flow4.db")
+             "A unit's tasks, at most 12 a page and no more than fits one Zalo message; pressing ▶ edits the same "
+             "message to page 2.", base, answerer, tmp / "flow4.db")
     mai = c.user("613", "Mai", "Mai (công dân)")
     await c.say(mai, "/diaban Bình Giang")
     page = await c.say(mai, "/nhiemvu Phòng Văn hóa - Xã hội")

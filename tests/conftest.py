@@ -45,3 +45,12 @@ def corpus_copy(tmp_path):
     dst = tmp_path / "corpus"
     shutil.copytree(CORPUS, dst)
     return dst
+
+
+@pytest.fixture()
+def index_copy(built_index, tmp_path) -> Path:
+    """A private copy of the session's index (its data dir) at tmp_path/"data", for a test that changes it
+    (re-indexing, corrections, uploads, a hostile row) or lets another process write beside it."""
+    dst = tmp_path / "data"
+    shutil.copytree(built_index.data_dir, dst)
+    return dst

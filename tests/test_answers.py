@@ -72,6 +72,57 @@ def test_unit_tasks_and_due_list(answerer):
     assert due.found and any(t.deadline["due"] == "2025-12-10" for t in due.tasks)
 
 
+def test_unit_task_pages_fit_one_zalo_message_and_lose_no_task(answerer):
+    """Every page of every unit's list in the corpus fits one Zalo message with what a text channel adds to it (the
+    typed "trang N" hint, the feedback hint; a page sent as two messages costs the monthly quota twice), and the
+    pages together show each of the tasks the list announces exactly once, in order."""
+    import re
+
+    from handlers.chat_ux import split_page
+    from handlers.formatting import ZALO_LIMIT, utf16_len
+    from handlers.render import PAGE_SIZE
+    from handlers.texts import FEEDBACK_HINT, PAGE_TYPED_HINT
+
+    units = sorted({(u, t.locality) for t in answerer.index.tasks for u in t.lead})
+    paged = long_pages = 0
+    for unit, locality in units:
+        first = answerer.unit_tasks(unit, locality, 1)
+        if not first.found or first.choices:
+            continue
+        m = re.search(r"chủ trì (\d+) nhiệm vụ(?: và được giao thêm (\d+))?|được giao (\d+) nhiệm vụ", first.text)
+        announced = int(m.group(3) or 0) or int(m.group(1)) + int(m.group(2) or 0)
+        pages = int(re.search(r"\(Trang 1/(\d+)\.", first.text).group(1)) if "(Trang 1/" in first.text else 1
+        seen = []
+        for page in range(1, pages + 1):
+            ans = first if page == 1 else answerer.unit_tasks(unit, locality, page)
+            typed = f"{ans.list_command} trang {page + 1}"  # what a text channel says to type (Zalo, console)
+            zalo = f"{ans.text}\n{PAGE_TYPED_HINT.format(command=ans.list_command, next=page + 1)}\n\n{FEEDBACK_HINT}"
+            assert utf16_len(zalo) <= ZALO_LIMIT, (unit, locality, page)
+            assert 1 <= len(ans.tasks) <= PAGE_SIZE
+            assert pages == 1 or f"(Trang {page}/{pages}." in ans.text
+            seen += [t.id for t in ans.tasks]
+            if page < pages:  # the typed command of the hint pages on, whatever locality the chat has chosen
+                assert typed.startswith("/nhiemvu ")
+                args, n = split_page(typed.removeprefix("/nhiemvu "))
+                other = next(loc for loc in answerer.localities() if loc != locality)
+                assert n == page + 1 and [t.id for t in answerer.unit_tasks(args, other, n).tasks] == [
+                    t.id for t in answerer.unit_tasks(unit, locality, n).tasks], typed
+        assert len(seen) == len(set(seen)) == announced, (unit, locality)  # none lost, none twice
+        assert not answerer.unit_tasks(unit, locality, pages + 1).tasks
+        paged += pages > 1
+        long_pages += len(first.tasks) < min(PAGE_SIZE, announced)  # cut by length, not by count
+    assert paged >= 5 and long_pages >= 5  # the corpus has lists that 12 tasks a page would send as two messages
+
+
+def test_page_bounds_cut_by_length_and_count():
+    from handlers.render import page_bounds
+
+    sizes = [500, 500, 500, 2500, 10, 10, 10, 10, 10]
+    fits = lambda a, b: sum(sizes[a:b]) <= 1200  # noqa: E731
+    assert page_bounds(len(sizes), fits, max_items=3) == [(0, 2), (2, 3), (3, 4), (4, 7), (7, 9)]
+    assert page_bounds(0, fits) == [(0, 0)]
+
+
 def test_cli_ask_json_contract(built_index):
     env_args = ["--corpus", str(built_index.corpus_dir), "--data-dir", str(built_index.data_dir)]
     out = subprocess.run([sys.executable, "-m", "bot", *env_args, "ask", "--json",

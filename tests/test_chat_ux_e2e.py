@@ -9,28 +9,19 @@ import asyncio
 import base64
 import re
 import secrets
-import shutil
 import sqlite3
 import time
 from contextlib import closing
 from pathlib import Path
 
-import httpx
-import pytest
-
-from bot.telegram_app import TelegramChannel
 from conftest_channels import (
     AMBIGUOUS_UNIT_QUESTION,
-    CORPUS,
     LEAD_UNIT,
     WHO_LEADS,
-    make_settings,
-    new_conversation,
-    shared_data_dir,
     shared_index,  # noqa: F401 - autouse fixture
 )
 from docgen import make_docx_plan, make_numbered_docx_plan
-from test_telegram_e2e import ADMIN_ID, Bot, User, emulator_port, text_of  # noqa: F401 - fixture
+from test_telegram_e2e import ADMIN_ID, Bot, User, emulator_port, start_bot, text_of  # noqa: F401 - fixtures
 
 TAN_LAP_QUESTION = "Tân Lập: ai chủ trì rà soát quy trình nội bộ giải quyết thủ tục cấp phép xây dựng?"
 
@@ -71,42 +62,12 @@ async def recorded(bot: Bot, method: str) -> list[dict]:
     return [c["body"] for c in r.json()["result"] if c["method"] == method]
 
 
-@pytest.fixture
-async def start_bot(emulator_port, tmp_path):  # noqa: F811 - the session fixture imported above
-    """Factory: the real Application on a fresh token, over a private copy of the corpus and of the index
-    (uploads and /xoa change them)."""
-    started: list[tuple] = []
-    http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{emulator_port}", timeout=10)
-
-    async def start(**overrides) -> Bot:
-        corpus, data = tmp_path / "corpus", tmp_path / "data"
-        if not corpus.exists():
-            shutil.copytree(CORPUS, corpus)
-            shutil.copytree(shared_data_dir(), data)
-        token = f"{secrets.randbelow(10**9)}:{secrets.token_urlsafe(24)}"
-        settings = make_settings(tmp_path, TELEGRAM_BOT_TOKEN=token,
-                                 TELEGRAM_API_BASE_URL=f"http://127.0.0.1:{emulator_port}/bot",
-                                 BOT_ADMIN_IDS=f"telegram:{ADMIN_ID}", BOT_CORPUS_DIR=str(corpus),
-                                 BOT_DATA_DIR=str(data), **overrides)
-        conversation = new_conversation(settings, tmp_path)
-        channel = TelegramChannel(settings, conversation)
-        await channel.start()
-        started.append((channel, conversation))
-        return Bot(http, token, channel, conversation, settings)
-
-    yield start
-    for channel, conversation in started:
-        await channel.stop()
-        conversation.close()
-    await http.aclose()
-
-
 def user(bot: Bot, user_id: int, name: str = "Lan", chat: dict | None = None) -> ChatUser:
     return ChatUser(bot.http, bot.token, user_id, name, chat=chat)
 
 
 async def test_admin_uploads_a_docx_plan_then_asks_about_it(start_bot, tmp_path):
-    bot = await start_bot()
+    bot = await start_bot(private_corpus=True)  # uploads change the corpus
     admin = user(bot, ADMIN_ID, "Admin")
     [before] = await admin.ask(TAN_LAP_QUESTION)
     assert "Phòng Kinh tế" not in text_of(before)  # not in the corpus yet
@@ -136,7 +97,7 @@ async def test_admin_uploads_a_docx_plan_then_asks_about_it(start_bot, tmp_path)
 
 
 async def test_a_new_version_with_the_same_issuer_and_number_supersedes_the_old(start_bot, tmp_path):
-    bot = await start_bot()
+    bot = await start_bot(private_corpus=True)  # uploads change the corpus
     admin = user(bot, ADMIN_ID, "Admin")
     corpus, data = Path(bot.settings.corpus_dir), Path(bot.settings.data_dir)
     v1 = make_numbered_docx_plan(tmp_path / "v1.docx", lead="Phòng Kinh tế")
@@ -154,7 +115,7 @@ async def test_a_new_version_with_the_same_issuer_and_number_supersedes_the_old(
 
 
 async def test_citizen_upload_refused_and_bad_files_refused(start_bot, tmp_path):
-    bot = await start_bot()
+    bot = await start_bot(private_corpus=True)  # uploads change the corpus
     citizen, admin = user(bot, 611), user(bot, ADMIN_ID, "Admin")
     files_before = sorted(p.name for p in Path(bot.settings.corpus_dir).rglob("*"))
     plan = make_docx_plan(tmp_path / "plan.docx")
@@ -266,6 +227,7 @@ async def test_role_scoped_command_menus(start_bot):
     assert not {"viectoi", "xong", "duyet", "thongke", "xoa", "reindex"} & set(citizen)
     admin = by_scope[f"chat{ADMIN_ID}"]
     assert {"duyet", "thongke", "xoa", "tailen", "reindex", "viectoi"} <= set(admin)
+    assert "dangky" not in admin  # registering is for people who are not staff yet
     # a staff member approved: their chat gets the staff menu
     staff, admin_user = user(bot, 616, "Mai"), user(bot, ADMIN_ID, "Admin")
     await staff.ask("/diaban Chơn Thành")
@@ -278,7 +240,32 @@ async def test_role_scoped_command_menus(start_bot):
     staff_menu = [[x["command"] for x in c["commands"]] for c in calls
                   if (c.get("scope") or {}).get("chat_id") == 616]
     assert staff_menu and "viectoi" in staff_menu[-1] and "xong" in staff_menu[-1]
-    assert "duyet" not in staff_menu[-1]
+    assert "duyet" not in staff_menu[-1] and "dangky" not in staff_menu[-1]
+
+
+async def test_approval_button_leaves_a_mark(start_bot):
+    bot = await start_bot()
+    staff, admin = user(bot, 618, "Mai"), user(bot, ADMIN_ID, "Admin")
+    await staff.ask("/diaban Chơn Thành")
+    await staff.ask("/dangky Phòng Văn hóa - Xã hội")
+    [note] = await admin.replies()
+    rid = re.search(r"#(\d+)", text_of(note)).group(1)
+    await admin.press(note, "Duyệt")
+    [done] = await admin.replies()
+    assert f"Đã duyệt yêu cầu #{rid}" in text_of(done)
+    await staff.replies()
+
+    async def keyboard_of_note() -> list[list[str]]:
+        now = next(m for m in await admin.history() if m["messageId"] == note["messageId"])
+        return [[b["text"] for b in row] for row in (now["message"].get("reply_markup") or {}).get("inline_keyboard", [])]
+
+    assert await keyboard_of_note() == [[f"✓ Đã duyệt #{rid}"]]  # the buttons leave a visible ✓, not nothing
+    assert text_of(next(m for m in await admin.history() if m["messageId"] == note["messageId"])) == text_of(note)
+    await admin.press(note, "Từ chối")  # the old keyboard pressed again: nothing changes, it says so
+    [again] = await admin.replies()
+    assert f"Không có yêu cầu #{rid} đang chờ duyệt" in text_of(again)
+    assert await keyboard_of_note() == [[f"✓ Đã duyệt #{rid}"]]
+    assert bot.conversation.staff.get(int(rid)).status == "approved"
 
 
 async def test_edited_message_is_answered_again(start_bot):

@@ -3,14 +3,13 @@ edit the line, Up recalls the last question (history file in the data dir), and 
 while the prompt is up are printed above it, never inside the prompt or an answer."""
 from __future__ import annotations
 
-import shutil
 import sys
 import time
 
 import pexpect
 import pyte
 
-from conftest_channels import CORPUS, LEAD_UNIT, ROOT, WHO_LEADS, shared_data_dir, shared_index  # noqa: F401
+from conftest_channels import CORPUS, LEAD_UNIT, ROOT, WHO_LEADS, shared_index  # noqa: F401
 
 ROWS, COLS = 60, 200
 LEFT, UP = "\x1b[D", "\x1b[A"
@@ -41,9 +40,8 @@ class Terminal:
         return self.lines()
 
 
-def test_console_line_editing_history_and_logs_above_the_prompt(tmp_path):
-    data = tmp_path / "data"
-    shutil.copytree(shared_data_dir(), data)
+def test_console_line_editing_history_and_logs_above_the_prompt(index_copy):
+    data = index_copy
     child = pexpect.spawn(sys.executable, [str(ROOT / "tests" / "console_harness.py"), str(CORPUS), str(data)],
                           dimensions=(ROWS, COLS), encoding="utf-8", cwd=str(ROOT))
     term = Terminal(child)

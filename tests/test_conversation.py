@@ -120,6 +120,34 @@ async def test_start_and_help_depend_on_role(conv):
     assert "/nhiemvu" in citizen.text and "/hanchot" in citizen.text  # plans are public (contract 5)
     [admin] = await say(conv, "/trogiup", user=ADMIN)
     assert "/nhiemvu" in admin.text and "/duyet" in admin.text and "/thongke" in admin.text
+    assert "/dangky" not in admin.text  # an admin has nothing to register for
+
+
+@pytest.mark.parametrize("channel", ["telegram", "zalo", "console"])
+async def test_help_lists_dangky_only_to_people_who_can_still_register(conv, channel):
+    """/dangky is listed to citizens (and to someone whose request is pending), not to approved staff or admins,
+    on every channel (the console user is an admin)."""
+    def listed(reply) -> set[str]:
+        return set(re.findall(r"^/(\w+)", reply.text, re.M))
+
+    if channel != "console":
+        [citizen] = await say(conv, "/help", user="701", channel=channel)
+        assert "dangky" in listed(citizen) and "nhiemvu" in listed(citizen)
+        await say(conv, "/diaban Chơn Thành", user="701", channel=channel)
+        await say(conv, "/dangky Phòng Văn hóa - Xã hội", user="701", channel=channel)
+        [pending] = await say(conv, "/help", user="701", channel=channel)
+        assert "dangky" in listed(pending)  # not staff yet: may still correct the request
+        rid = conv.staff.find_by_user(channel, "701").id
+        conv.staff.approve(rid, by="test")
+        [staff] = await say(conv, "/help", user="701", channel=channel)
+        assert {"viectoi", "xong", "hoanlai", "nhiemvu"} <= listed(staff) and "dangky" not in listed(staff)
+        assert "cán bộ" in staff.text  # the role shown in the header
+    admin = ADMIN if channel == "telegram" else "c1"
+    if channel == "zalo":
+        conv.admins = conv.admins | {"zalo:c1"}
+    [help_] = await say(conv, "/help", user=admin, channel=channel)
+    assert {"duyet", "thongke", "viectoi"} <= listed(help_) and "dangky" not in listed(help_)
+    assert commands.lookup("dangky") not in commands.visible(commands.ADMIN)
 
 
 async def test_citizen_denied_staff_and_admin_commands(conv):
@@ -168,6 +196,70 @@ async def test_reject(conv):
     assert any(r.chat_id == "600" and "chưa được duyệt" in r.text and "không thuộc đơn vị" in r.text for r in replies)
     [r] = await say(conv, "/viectoi", user="600")
     assert "chỉ dành cho cán bộ" in r.text
+
+
+async def test_decision_buttons_leave_a_mark_saying_what_was_decided(conv):
+    """A pressed [Duyệt #N] / [Từ chối #N] keyboard becomes one ✓ line (as a pressed 👍/👎 does) that says what
+    happened to the request; a stale keyboard pressed later shows the request's real state; a press that decides
+    nothing leaves the buttons."""
+    def press(data, user=ADMIN, chat=ADMIN, message_id="77"):
+        incoming = msg(kind="callback", data=data, user=user, chat=chat)
+        incoming.message_id = message_id
+        return conv.handle(incoming)
+
+    def marks(replies):
+        return [[b.label for row in r.buttons for b in row] for r in replies
+                if r.markup_only and r.edit_message_id == "77" and r.chat_id == ADMIN]
+
+    await say(conv, "/diaban Chơn Thành", user="801")
+    notes = [r for r in await say(conv, "/dangky Phòng Văn hóa - Xã hội", user="801") if r.chat_id == ADMIN]
+    [approve, reject] = notes[0].buttons[0]
+    rid = conv.staff.find_by_user("telegram", "801").id
+    denied = await press(approve.data, user="555")  # someone else in the admin's chat: not an admin
+    assert "chỉ dành cho quản trị" in denied[0].text and marks(denied) == []
+    assert conv.staff.get(rid).status == "pending"  # nothing decided: the buttons stay
+    decided = await press(approve.data)
+    assert marks(decided) == [[f"✓ Đã duyệt #{rid}"]] and decided[0].buttons[0][0].data == "k:-"
+    assert any(r.chat_id == ADMIN and "Đã duyệt yêu cầu" in r.text for r in decided)
+    assert conv.staff.get(rid).status == "approved"
+    again = await press(reject.data)  # the same keyboard pressed again before the edit arrived
+    assert marks(again) == [[f"✓ Đã duyệt #{rid}"]] and "Không có yêu cầu" in again[-1].text
+    assert conv.staff.get(rid).status == "approved"
+
+    await say(conv, "/diaban Hải Hậu", user="802")
+    notes = [r for r in await say(conv, "/dangky Phòng Kinh tế", user="802") if r.chat_id == ADMIN]
+    [approve2, reject2] = notes[0].buttons[0]
+    rid2 = conv.staff.find_by_user("telegram", "802").id
+    rejected = await press(reject2.data)
+    assert marks(rejected) == [[f"✓ Đã từ chối #{rid2}"]]
+    assert any(r.chat_id == "802" and "chưa được duyệt" in r.text for r in rejected)
+    stale = await press(approve2.data)  # rejected already: not approved by a stale button
+    assert marks(stale) == [[f"✓ Đã xử lý #{rid2}"]] and conv.staff.get(rid2).status == "removed"
+
+
+@pytest.mark.parametrize("channel", ["telegram", "zalo", "console"])
+async def test_list_pages_say_what_to_type_only_where_there_are_no_buttons(conv, channel):
+    """Telegram pages a long list with ◀ ▶ buttons and shows no typed hint; Zalo and the console say once what to
+    type for the next page, and typing it shows that page, up to the last one, which says nothing more."""
+    user = "c0" if channel == "console" else "701"
+    await say(conv, "/diaban Bình Giang", user=user, channel=channel)
+    [page] = await say(conv, "/nhiemvu Phòng Văn hóa - Xã hội", user=user, channel=channel)
+    pages = int(re.search(r"\(Trang 1/(\d+)\.\)", page.text).group(1))
+    assert pages >= 2
+    if channel == "telegram":
+        assert "Gõ" not in page.text and [b.label for b in page.buttons[0]] == ["Trang 2 ▶"]
+        return
+    seen = set()
+    for n in range(2, pages + 1):
+        assert not page.buttons and page.text.count("Gõ “") == 1
+        typed = re.search(r"\(Gõ “([^”]+)” để xem tiếp\.\)$", page.text).group(1)
+        assert typed == f"/nhiemvu Phòng Văn hóa - Xã hội, xã Bình Giang trang {n}"
+        seen |= {line for line in page.text.split("\n") if line.startswith("• ")}
+        await say(conv, "/diaban Hải Hậu", user=user, channel=channel)  # the typed command names its commune
+        [page] = await say(conv, typed, user=user, channel=channel)
+        assert f"(Trang {n}/{pages}.)" in page.text and "(xã Bình Giang)" in page.text
+        assert not seen & {line for line in page.text.split("\n") if line.startswith("• ")}
+    assert "Gõ" not in page.text  # the last page
 
 
 async def test_admin_stats_count_usage_and_unanswered(conv):

@@ -6,7 +6,6 @@ Real data: a copy of the session's index of the sample corpus (tests/conftest.py
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -24,11 +23,9 @@ NEW_LEAD = "Văn phòng HĐND và UBND"
 
 
 @pytest.fixture()
-def data(built_index, tmp_path, settings_factory):
+def data(index_copy, settings_factory):
     """Settings over a private copy of the session's index (corrections and re-indexing change it)."""
-    dst = tmp_path / "data"
-    shutil.copytree(built_index.data_dir, dst)
-    return settings_factory(dst)
+    return settings_factory(index_copy)
 
 
 def _db(settings):

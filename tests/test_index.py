@@ -7,9 +7,8 @@ from index.search import SearchIndex
 from index.vectors import VectorIndex
 
 
-def test_incremental_reindex_embeds_only_changed_passages(built_index, corpus_copy, tmp_path, settings_factory):
-    data = tmp_path / "data"
-    shutil.copytree(built_index.data_dir, data)
+def test_incremental_reindex_embeds_only_changed_passages(index_copy, corpus_copy, settings_factory):
+    data = index_copy
     settings = settings_factory(data, corpus_dir=corpus_copy)
     before = SearchIndex(data)
     s1 = run_index(settings, progress=False)
@@ -88,7 +87,7 @@ def test_approximate_index_above_threshold_keeps_recall_on_near_duplicates(tmp_p
     assert 42 in ids
 
 
-def test_locality_filter_applies_before_ranking(built_index, corpus_copy, tmp_path, settings_factory):
+def test_locality_filter_applies_before_ranking(index_copy, corpus_copy, settings_factory):
     """Many other communes with near-identical wording must not push the asked commune's task out of the
     candidates (the filter comes before the top-k, on the lexical and the dense side)."""
     src = (corpus_copy / "kh-cchc-2026-xa-hai-hau.txt").read_text(encoding="utf-8")
@@ -96,8 +95,7 @@ def test_locality_filter_applies_before_ranking(built_index, corpus_copy, tmp_pa
         clone = src.replace("Hải Hậu", f"Vĩnh Phúc {i}") + \
             "\n\n- Trung tâm phục vụ hành chính công chủ trì công khai tiến độ hồ sơ trên Cổng dịch vụ công quốc gia.\n" * 3
         (corpus_copy / f"clone-{i}.txt").write_text(clone, encoding="utf-8")
-    data = tmp_path / "data"
-    shutil.copytree(built_index.data_dir, data)
+    data = index_copy
     settings = settings_factory(data, corpus_dir=corpus_copy)
     run_index(settings, progress=False)
     from bot.app import build_answerer
@@ -131,9 +129,8 @@ def test_postings_answer_membership_like_tokenizing_again(built_index):
     assert index.lexical.df("cai_cach") == sum(1 for c in index.chunks if "cai_cach" in tokens_for(lexical_text(c)))
 
 
-def test_task_search_files_rebuilt_in_memory_when_missing(built_index, tmp_path):
-    data = tmp_path / "data"
-    shutil.copytree(built_index.data_dir, data)
+def test_task_search_files_rebuilt_in_memory_when_missing(index_copy):
+    data = index_copy
     q = "ai chủ trì rà soát, phát hiện các thủ tục hành chính ban hành chưa đúng quy định"
     saved = SearchIndex(data)
     expected = [(h.index, round(h.score, 6), round(h.coverage, 6)) for h in saved.search_tasks(q, "phường Chơn Thành")]

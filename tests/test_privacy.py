@@ -7,7 +7,6 @@ import csv
 import io
 import json
 import os
-import shutil
 import sqlite3
 import stat
 import subprocess
@@ -17,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from conftest_channels import ROOT, make_settings, new_conversation, shared_data_dir, shared_index  # noqa: F401
+from conftest_channels import ROOT, make_settings, new_conversation, shared_index  # noqa: F401
 from handlers.conversation import Incoming
 from handlers.privacy import redact
 from handlers.usage_log import UsageLog, installation_salt, user_hash
@@ -98,9 +97,8 @@ def test_rows_older_than_the_retention_are_deleted(tmp_path):
 
 
 @pytest.fixture
-def data_with_a_hostile_task(tmp_path):
-    data = tmp_path / "data"
-    shutil.copytree(shared_data_dir(), data)
+def data_with_a_hostile_task(index_copy):
+    data = index_copy
     with closing(sqlite3.connect(data / "cchc.db")) as db, db:
         row = db.execute("select * from tasks limit 1").fetchone()
         cols = [d[0] for d in db.execute("select * from tasks limit 1").description]

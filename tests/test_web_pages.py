@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -19,10 +18,8 @@ SEARCH = "ban hành chưa đúng quy định"
 
 
 @pytest.fixture()
-def data(built_index, tmp_path, settings_factory):
-    dst = tmp_path / "data"
-    shutil.copytree(built_index.data_dir, dst)
-    return settings_factory(dst)
+def data(index_copy, settings_factory):
+    return settings_factory(index_copy)
 
 
 def _client(settings, hooks=None) -> TestClient:

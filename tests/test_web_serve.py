@@ -5,7 +5,6 @@ and approving a registration on the page tells the person on Telegram.
 from __future__ import annotations
 
 import asyncio
-import shutil
 import socket
 import time
 from urllib.parse import quote
@@ -39,10 +38,9 @@ def emulator_port():
         yield port
 
 
-async def test_serve_runs_the_review_page_and_corrections_reach_the_chat(emulator_port, built_index, tmp_path,
+async def test_serve_runs_the_review_page_and_corrections_reach_the_chat(emulator_port, index_copy, tmp_path,
                                                                        caplog):
-    data = tmp_path / "data"
-    shutil.copytree(built_index.data_dir, data)
+    data = index_copy
     bot_token = f"{int(time.time())}:serve-web-{tmp_path.name}"
     port = _free_port()
     settings = make_settings(tmp_path, TELEGRAM_BOT_TOKEN=bot_token, BOT_DATA_DIR=str(data),

@@ -30,6 +30,7 @@ from fake_zalo_server import (
     unsupported_update,
     voice_update,
 )
+from handlers.conversation import Outgoing
 from handlers.formatting import utf16_len
 
 WEBHOOK_URL = "https://bot.example.test/zalo/hook"
@@ -177,21 +178,45 @@ async def test_polling_answers_questions(fake, start_channel):
     assert "Phối hợp: Các cơ quan, đơn vị" in replies[2]["text"]
 
 
-async def test_polling_numbered_choice_and_2000_char_split(fake, start_channel):
+async def test_polling_numbered_choice_and_one_message_per_page(fake, start_channel):
     channel, token = await start_channel()
     await fake.inject(token, text_update(AMBIGUOUS_UNIT_QUESTION, "u2"))
     [choices] = await fake.wait_sent("u2", 1)
     assert "Trả lời bằng số" in choices["text"]
     number = re.search(r"(\d+)\. xã Bình Giang", choices["text"]).group(1)  # numbered: Zalo has no buttons
     await fake.inject(token, text_update(number, "u2"))
-    full = channel.conversation.answerer.unit_tasks("Phòng Văn hóa - Xã hội", "xã Bình Giang").text
-    assert utf16_len(full) > 2000
-    sent = await fake.wait_sent("u2", 3)
-    pieces = [m["text"] for m in sent[1:]]
-    assert all(utf16_len(p) <= 2000 for p in pieces)
-    got = [line for p in pieces for line in p.split("\n") if line]
-    assert got[:-1] == [line for line in full.split("\n") if line]
-    assert got[-1].startswith("Câu trả lời có đúng không?")  # the typed feedback hint (no buttons on Zalo)
+    # a long list: each page goes out as ONE message (each message counts against the monthly quota)
+    [page1] = (await fake.wait_sent("u2", 2))[1:]
+    await asyncio.sleep(0.3)
+    assert len(fake.sent_to("u2")) == 2
+    assert page1["text"].split("\n")[-1].startswith("Câu trả lời có đúng không?")  # the typed feedback hint
+    pages = int(re.search(r"\(Trang 1/(\d+)\.", page1["text"]).group(1))
+    assert pages >= 2
+    texts = [page1["text"]]
+    for n in range(2, pages + 1):  # the rest, page by page, as the text says to type
+        typed = re.search(r"Gõ “([^”]+)” để xem tiếp", texts[-1]).group(1)
+        assert typed.endswith(f" trang {n}")
+        await fake.inject(token, text_update(typed, "u2"))
+        sent = await fake.wait_sent("u2", n + 1)
+        texts.append(sent[-1]["text"])
+        assert f"(Trang {n}/{pages}." in texts[-1]
+    await asyncio.sleep(0.3)
+    assert len(fake.sent_to("u2")) == pages + 1  # one message per page, no more
+    assert all(utf16_len(t) <= 2000 for t in texts)
+    items = [line for t in texts for line in t.split("\n") if line.startswith("• ")]
+    head = re.search(r"chủ trì (\d+) nhiệm vụ(?: và được giao thêm (\d+))?", page1["text"])
+    assert len(items) == len(set(items)) == int(head.group(1)) + int(head.group(2) or 0)  # no task lost
+
+
+async def test_an_answer_over_2000_characters_is_split_at_line_boundaries(fake, start_channel):
+    channel, token = await start_channel()
+    answerer = channel.conversation.answerer
+    text = "\n".join(answerer.unit_tasks("Phòng Văn hóa - Xã hội", "xã Bình Giang", n).text for n in (1, 2))
+    assert utf16_len(text) > 2000
+    await channel.send(Outgoing("u5", text))
+    pieces = [m["text"] for m in fake.sent_to("u5")]
+    assert len(pieces) >= 2 and all(utf16_len(p) <= 2000 for p in pieces)
+    assert [line for p in pieces for line in p.split("\n") if line] == [line for line in text.split("\n") if line]
 
 
 async def test_polling_unsupported_duplicates_bots_and_unknown_events(fake, start_channel):
