@@ -375,16 +375,17 @@ class Answerer:
                 label = {"yearly": "hằng năm", "quarterly": "hằng quý", "monthly": "hằng tháng"}[rec]
             if not sel:
                 return None
-            lines = [f"Các nhiệm vụ thực hiện {label}" + (f" ({place})" if place else "") + f": {len(sel)} nhiệm vụ."]
-            for t in sel[:PAGE_SIZE]:
-                lines.append(f"• {render.short(t.title, 150)} — Chủ trì: {', '.join(t.lead) or 'không ghi'}; "
-                             f"Thời gian: {t.deadline_text}")
-            if len(sel) > PAGE_SIZE:
-                lines.append(f"(và {len(sel) - PAGE_SIZE} nhiệm vụ khác)")
-            lines.append(f"Nguồn: {sel[0].cite or sel[0].plan_title}.")
+            head = f"Các nhiệm vụ thực hiện {label}" + (f" ({place})" if place else "") + f": {len(sel)} nhiệm vụ."
+            items = [f"• {render.short(t.title, 150)} — Chủ trì: {', '.join(t.lead) or 'không ghi'}; "
+                     f"Thời gian: {t.deadline_text}" for t in sel]
+            cite = f"Nguồn: {sel[0].cite or sel[0].plan_title}."
+            # as many as fit one Zalo message (at most a page), then how many more there are
+            n = render.page_bounds(len(items), lambda a, b: render.fits_one_message(
+                [head, *items[a:b], f"(và {len(sel)} nhiệm vụ khác)", cite]))[0][1]
+            lines = [head, *items[:n]] + ([f"(và {len(sel) - n} nhiệm vụ khác)"] if len(sel) > n else []) + [cite]
             return Answer(question=q.text, text="\n".join(lines), found=True, intent="due_list",
-                          sources=[render.task_source(t) for t in sel[:PAGE_SIZE]],
-                          tasks=[render.task_ref(t) for t in sel[:PAGE_SIZE]])
+                          sources=[render.task_source(t) for t in sel[:n]],
+                          tasks=[render.task_ref(t) for t in sel[:n]])
         period = q.period or Period(today, today + timedelta(days=30), "30 ngày tới", True)
         year_note = ""
         if not period.year_given:
@@ -402,10 +403,17 @@ class Answerer:
         lines = [f"Nhiệm vụ đến hạn trong {period.label}{where} ({period.start:%d/%m/%Y}–{period.end:%d/%m/%Y}):"]
         if year_note:
             lines.append(year_note)
-        shown, pages = due[(page - 1) * PAGE_SIZE : page * PAGE_SIZE], (len(due) - 1) // PAGE_SIZE + 1
-        for d, t in shown:
-            lines.append(f"• {d:%d/%m/%Y} — {render.short(t.title, 140)} ({t.locality}; chủ trì: "
-                         f"{', '.join(t.lead) or 'không ghi'}; “{t.deadline_text}”)")
+        items = [f"• {d:%d/%m/%Y} — {render.short(t.title, 140)} ({t.locality}; chủ trì: "
+                 f"{', '.join(t.lead) or 'không ghi'}; “{t.deadline_text}”)" for d, t in due]
+        # pages cut by length as well as count, like a unit's list: each fits one Zalo message with the page line
+        # and the typed "trang 2" hint a text channel adds (the command repeats the user's words: room is kept)
+        longest = [f"(Trang 999/999, {len(due)} nhiệm vụ.)", render.PAGE_TYPED_HINT.format(
+            command="/hanchot " + "x" * 60, next=1000)]
+        bounds = render.page_bounds(len(items), lambda a, b: render.fits_one_message([*lines, *items[a:b], *longest]))
+        pages = len(bounds)
+        start, end = bounds[page - 1] if page <= pages else (len(due), len(due))
+        shown = due[start:end]
+        lines += items[start:end]
         if pages > 1:
             lines.append(f"(Trang {page}/{pages}, {len(due)} nhiệm vụ.)")
         return Answer(question=q.text, text="\n".join(lines), found=True, intent="due_list",

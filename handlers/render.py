@@ -280,6 +280,11 @@ def unit_tasks_answer(q_text: str, name: str, tasks: list[Task], page: int, inte
                   sources=[task_source(t) for t in shown], tasks=[task_ref(t) for t in shown], list_command=command)
 
 
+def fits_one_message(lines: list[str]) -> bool:
+    """Do these lines, joined, fit a page (one Zalo message with the feedback hint a channel adds)?"""
+    return utf16_len("\n".join(lines)) <= PAGE_CHARS
+
+
 def page_bounds(n: int, fits, max_items: int = PAGE_SIZE) -> list[tuple[int, int]]:
     """(start, end) of each page of `n` items, in order: from each start as many items as `fits(start, end)`
     allows, at most `max_items` and at least one, so every item is on exactly one page."""

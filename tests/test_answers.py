@@ -153,3 +153,30 @@ def test_cli_ask_batch_keeps_order(built_index, tmp_path):
     assert [o["question"] for o in objs] == qs
     assert [o["found"] for o in objs] == [True, False, True]
     assert "80%" in objs[0]["answer"] and "Trung tâm Phục vụ hành chính công" in objs[2]["answer"]
+
+
+def test_due_list_pages_fit_one_zalo_message_and_lose_no_task(answerer):
+    """/hanchot over every commune and a whole year (the longest lists): every page, with the typed "trang N"
+    hint and the feedback hint, fits one Zalo message, and the pages show every due task once, in date order."""
+    import re
+    from datetime import date
+
+    from handlers.formatting import ZALO_LIMIT, utf16_len
+    from handlers.texts import FEEDBACK_HINT, PAGE_TYPED_HINT
+
+    long_lists = 0
+    for period in ("năm 2026", "năm 2025", "quý 4 năm 2025"):
+        first = answerer.due(period, None, today=date(2025, 11, 20))
+        if not first.found:
+            continue
+        m = re.search(r"\(Trang 1/(\d+), (\d+) nhiệm vụ\.\)", first.text)
+        pages, total = (int(m.group(1)), int(m.group(2))) if m else (1, len(first.tasks))
+        long_lists += pages > 1
+        seen = []
+        for page in range(1, pages + 1):
+            ans = first if page == 1 else answerer.due(period, None, today=date(2025, 11, 20), page=page)
+            zalo = f"{ans.text}\n{PAGE_TYPED_HINT.format(command='/hanchot ' + period, next=page + 1)}\n\n{FEEDBACK_HINT}"
+            assert utf16_len(zalo) <= ZALO_LIMIT, (period, page)
+            seen += [t.id for t in ans.tasks]
+        assert len(seen) == len(set(seen)) == total, period
+    assert long_lists, "no list long enough to page: the test would prove nothing"
