@@ -375,17 +375,16 @@ class Answerer:
                 label = {"yearly": "hằng năm", "quarterly": "hằng quý", "monthly": "hằng tháng"}[rec]
             if not sel:
                 return None
-            head = f"Các nhiệm vụ thực hiện {label}" + (f" ({place})" if place else "") + f": {len(sel)} nhiệm vụ."
-            items = [f"• {render.short(t.title, 150)} — Chủ trì: {', '.join(t.lead) or 'không ghi'}; "
-                     f"Thời gian: {t.deadline_text}" for t in sel]
-            cite = f"Nguồn: {sel[0].cite or sel[0].plan_title}."
-            # as many as fit one Zalo message (at most a page), then how many more there are
-            n = render.page_bounds(len(items), lambda a, b: render.fits_one_message(
-                [head, *items[a:b], f"(và {len(sel)} nhiệm vụ khác)", cite]))[0][1]
-            lines = [head, *items[:n]] + ([f"(và {len(sel) - n} nhiệm vụ khác)"] if len(sel) > n else []) + [cite]
+            lines = [f"Các nhiệm vụ thực hiện {label}" + (f" ({place})" if place else "") + f": {len(sel)} nhiệm vụ."]
+            for t in sel[:PAGE_SIZE]:
+                lines.append(f"• {render.short(t.title, 150)} — Chủ trì: {', '.join(t.lead) or 'không ghi'}; "
+                             f"Thời gian: {t.deadline_text}")
+            if len(sel) > PAGE_SIZE:
+                lines.append(f"(và {len(sel) - PAGE_SIZE} nhiệm vụ khác)")
+            lines.append(f"Nguồn: {sel[0].cite or sel[0].plan_title}.")
             return Answer(question=q.text, text="\n".join(lines), found=True, intent="due_list",
-                          sources=[render.task_source(t) for t in sel[:n]],
-                          tasks=[render.task_ref(t) for t in sel[:n]])
+                          sources=[render.task_source(t) for t in sel[:PAGE_SIZE]],
+                          tasks=[render.task_ref(t) for t in sel[:PAGE_SIZE]])
         period = q.period or Period(today, today + timedelta(days=30), "30 ngày tới", True)
         year_note = ""
         if not period.year_given:

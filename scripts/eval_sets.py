@@ -46,6 +46,7 @@ def set_specs() -> dict[str, tuple[Path, list[Path]]]:
         "heldout_fresh": (EVAL / "heldout_fresh.jsonl", _files(EVAL / "corpus_fresh")),
         "heldout_fresh2": (EVAL / "heldout_fresh2.jsonl", _files(EVAL / "corpus_fresh2")),
         "heldout_fresh3": (EVAL / "heldout_fresh3.jsonl", _files(EVAL / "corpus_fresh3")),
+        "heldout_fresh4": (EVAL / "heldout_fresh4.jsonl", _files(EVAL / "corpus_fresh4")),
     }
 
 
