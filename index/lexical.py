@@ -114,12 +114,22 @@ class LexicalIndex:
         if not parts:
             return out
         lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
+        if lengths.sum() > _CONCAT_MAX:
+            # long postings (a large corpus): copying them costs more than a search per token saves
+            for i, post in zip(rows, parts):
+                pos = post.searchsorted(docs)
+                np.minimum(pos, len(post) - 1, out=pos)
+                out[i] = post[pos] == docs
+            return out
         keys = np.concatenate(parts).astype(np.int64)
         keys += np.repeat(np.asarray(rows, dtype=np.int64) * n, lengths)
         wanted = (np.arange(len(tokens), dtype=np.int64)[:, None] * n + docs[None, :]).ravel()
         pos = keys.searchsorted(wanted)
         np.minimum(pos, len(keys) - 1, out=pos)
         return (keys[pos] == wanted).reshape(out.shape)
+
+
+_CONCAT_MAX = 20_000  # postings laid end to end for one search up to this many; above it, a search per token
 
 
 def _sort_postings(scores: dict) -> None:

@@ -2,6 +2,8 @@
 import json
 import shutil
 
+import pytest
+
 from bot.app import run_index
 from index.search import SearchIndex
 from index.vectors import VectorIndex
@@ -161,11 +163,16 @@ def test_unchanged_files_are_reparsed_after_a_parser_change(tmp_path, settings_f
     assert run_index(settings, progress=False).unchanged == 0
 
 
-def test_contains_matches_each_documents_own_tokens():
-    """LexicalIndex.contains (one binary search over all postings) against each text's own token set."""
+@pytest.mark.parametrize("concat_max", [20_000, 0])  # postings laid end to end, and a search per token
+def test_contains_matches_each_documents_own_tokens(concat_max, monkeypatch):
+    """LexicalIndex.contains (one binary search over all postings, or one per token for long postings) against
+    each text's own token set."""
     import random
 
+    import index.lexical
     from index.lexical import LexicalIndex, tokens_for
+
+    monkeypatch.setattr(index.lexical, "_CONCAT_MAX", concat_max)
 
     from pathlib import Path
 
