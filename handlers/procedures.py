@@ -424,9 +424,8 @@ class ProcedureAnswerer:
             return m.group(1).strip(), q[: m.start()] + " " + q[m.end():]
         return "", q
 
-    def analyze(self, question: str, locality: str | None = None, normalized: bool = False) -> Query:
-        """`normalized`: the text is already index.textnorm.normalize's output (the plan side's Query.text)."""
-        q = (question or "") if normalized else normalize(question or "")
+    def analyze(self, question: str, locality: str | None = None) -> Query:
+        q = normalize(question or "")
         f = fold(q)
         code_m = _CODE_Q.search(f)
         code = code_m.group(1) if code_m else None
@@ -705,8 +704,8 @@ class ProcedureAnswerer:
         or half of them and a fair part of the name (not "giấy phép lái xe" for every "giấy phép …")."""
         return best.q_cov >= 0.6 or (best.q_cov >= 0.45 and best.n_cov >= 0.2)
 
-    def _resolve(self, question: str, locality: str | None, normalized: bool = False) -> _Resolved:
-        q = self.analyze(question, locality, normalized)
+    def _resolve(self, question: str, locality: str | None) -> _Resolved:
+        q = self.analyze(question, locality)
         loc = q.locality or self.default_locality
         pool = self._pool(loc)
         cands = self.candidates(q, pool)
@@ -768,12 +767,12 @@ class ProcedureAnswerer:
         ans.latency_ms = round((time.perf_counter() - t0) * 1000, 2)
         return ans
 
-    def best(self, question: str, locality: str | None = None, normalized: bool = False) -> ProcMatch | None:
+    def best(self, question: str, locality: str | None = None) -> ProcMatch | None:
         """The best-matching procedure with its evidence (None when no procedure shares a distinctive word with
         the question). The answer is built even when this answerer would not call it a procedure question, so
         the router can weigh it against the plan side."""
         t0 = time.perf_counter()
-        r = self._resolve(question, locality, normalized)
+        r = self._resolve(question, locality)
         top = r.chosen or (r.options[0] if r.options else (r.cands[0] if r.cands else None))
         if top is None:
             if not r.is_proc:

@@ -16,7 +16,7 @@ from index.deadlines import Deadline, occurrences
 from index.lexical import query_tokens
 from index.records import Task
 from index.search import SearchIndex
-from index.textnorm import fold
+from index.textnorm import fold, normalize
 from index.units import unit_key
 
 from . import render
@@ -60,7 +60,9 @@ class Answerer:
             today: date | None = None) -> Answer:
         t0 = time.perf_counter()
         today = today or self._today()
-        q = self.analyzer.analyze(question or "", locality, today)  # it normalizes the text
+        # normalized here and again in analyze(): normalize() is not idempotent on rare combining-mark sequences,
+        # and the answers were fitted and checked with both passes
+        q = self.analyzer.analyze(normalize(question or ""), locality, today)
         if q.parts:
             answers = [self._answer(p, last_task_id, today) for p in q.parts]
             answer = _combine(q.text, answers)
@@ -205,7 +207,7 @@ class Answerer:
         proc_place = place if place and fold(strip_type(place)) in names else None
         f = base_features(q, "proc")
         if hasattr(pa, "best"):
-            m = pa.best(q.text, proc_place, normalized=True)  # Query.text is normalize()'s output
+            m = pa.best(q.text, proc_place)
             if m is None:
                 return []
             f.update(cov=m.coverage, cov_sq=m.coverage ** 2, name_score=m.name_score, top1=1.0, lex_rel=1.0,

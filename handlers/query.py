@@ -91,7 +91,7 @@ def content_tokens(text: str) -> list[str]:
 
 def _matcher(rx: re.Pattern):
     """`rx.fullmatch` as a set lookup when the pattern's language is a small finite set (a list of words)."""
-    words = fastre.finite_language(rx.pattern)
+    words = None if rx.flags & re.IGNORECASE else fastre.finite_language(rx.pattern)
     return words.__contains__ if words is not None else (lambda s: rx.fullmatch(s) is not None)
 
 

@@ -181,7 +181,9 @@ def split_alternatives(pattern: str) -> list[str]:
             in_class = ch != "]"
         elif ch == "[":
             in_class = True
-            if pattern[i + 1:i + 2] == "]":  # "[]…]": a literal ] first
+            if pattern[i + 1:i + 2] == "^":
+                i += 1
+            if pattern[i + 1:i + 2] == "]":  # "[]…]" / "[^]…]": a literal ] first
                 i += 1
         elif ch == "(":
             depth += 1
@@ -207,6 +209,8 @@ class AnyOf:
         parts = split_alternatives(pattern)
         if pattern.startswith("(?") and not pattern.startswith(("(?:", "(?=", "(?!", "(?<")):
             parts = [pattern]  # global inline flags apply to every branch: keep the pattern whole
+        if re.search(r"\\[1-9]|\(\?P=|\(\?\(", pattern):
+            parts = [pattern]  # a back-reference names a group of the whole pattern: keep it whole
         self.branches = [Guarded(p) for p in parts]
 
     def test(self, text: str) -> bool:

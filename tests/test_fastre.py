@@ -55,6 +55,12 @@ def test_any_of_answers_like_the_whole_pattern():
 def test_split_alternatives_respects_groups_classes_and_escapes():
     assert fastre.split_alternatives(r"a|b(c|d)|[|x]|e\|f") == ["a", "b(c|d)", "[|x]", r"e\|f"]
     assert fastre.split_alternatives("abc") == ["abc"]
+    assert fastre.split_alternatives("[^]|]x|y") == ["[^]|]x", "y"]
+
+
+def test_any_of_keeps_back_references_whole():
+    assert fastre.any_of(r"(a)|(b)\1").test("bb") is False  # \1 is the first group of the whole pattern
+    assert fastre.any_of(r"(a)|(b)\2").test("bb") is True
 
 
 @pytest.mark.parametrize("pattern, heads", [
