@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from functools import lru_cache
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
@@ -305,6 +306,7 @@ def _lists_units(sec: Section) -> bool:
     return named >= 2 and named >= 0.6 * len(kids)
 
 
+@lru_cache(maxsize=8192)  # a plan's headings are asked again for every section below them (_in_org_section)
 def _names_a_unit(heading: str) -> bool:
     """'1. Sở Y tế', 'Ủy ban nhân dân xã, phường': a unit's name and no duty after it."""
     head = unit_at_start(heading)
