@@ -544,7 +544,14 @@ class ProcedureAnswerer:
     # ------------------------------------------------------------------ matching
 
     def _query_weights(self, query: Query) -> tuple[set[str], set[str], dict[str, float], float]:
-        """(words, word pairs, word weights, total weight) of the question, as candidates() scores them."""
+        """(words, word pairs, word weights, total weight) of the question, as candidates() scores them; read once
+        per question (candidates() over two pools and the bound ask for it)."""
+        cached = query.__dict__.get("_weights")
+        if cached is None:
+            cached = query.__dict__["_weights"] = self._weights_of(query)
+        return cached
+
+    def _weights_of(self, query: Query) -> tuple[set[str], set[str], dict[str, float], float]:
         qu = set(query.content)
         qb = set(_bigrams(query.content)) | set(_bigrams(_tokens(query.folded)))
         idf = self._idf

@@ -499,7 +499,7 @@ def _number_missing(q: Query, text: str) -> bool:
     """A how-many / what-share question (no unit, deadline or procedure field asked with it) and a source that
     states no such number: that source cannot answer, however well its words match. With a measure word
     ("bao nhiêu người", "bao nhiêu tỷ đồng") the number must come with it (within three words) and not be a share."""
-    if not q.quantity or any(a in q.asks for a in TASK_ASKS) or q.asks_any(*PROC_ASKS):
+    if not _number_asked(q):
         return False
     folded = fold(text)
     wanted = _SAME_MEASURE.get(q.measure, (q.measure,)) if q.measure else ()
@@ -522,8 +522,7 @@ def _number_missing(q: Query, text: str) -> bool:
 def _other_unit(q: Query, text: str) -> bool:
     """A unit's duties are asked for a unit the plans do not know: a source that does not name that unit is
     about someone else ("Phòng Tư pháp làm gì?" is not answered by another office's duty)."""
-    return ("unit_tasks" in q.asks and q.unit is None and bool(q.unit_phrase)
-            and not any(a in q.asks for a in TASK_ASKS) and q.unit_phrase not in fold(text))
+    return _unit_asked(q) and q.unit_phrase not in fold(text)
 
 
 def _passage_field_ok(q: Query, text: str) -> bool:

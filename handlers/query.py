@@ -339,8 +339,7 @@ class Analyzer:
             q.unit = self.find_unit(folded, q.scope.place if q.scope else None)
         mention = _ORG_MENTION.search(text)
         q.unit_mentioned = bool(mention)
-        if mention:  # the head word and the two words after it
-            # the head and the two words after it; the head and its level ("cong an tinh") when a level follows
+        if mention:  # the head and the two words after it; the head and its level ("cong an tinh") when one follows
             extra = len(mention.group(2).split()) if mention.group(2) else 2
             q.unit_phrase = " ".join(re.findall(r"[a-z0-9]+", fold(text[mention.start():]))[:len(mention.group(1).split()) + extra])
         q.quantity, q.measure = detect_quantity(folded)

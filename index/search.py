@@ -61,6 +61,13 @@ def _by_first_word(units: list[tuple[str, str]]) -> dict[str, list[int]]:
     return out
 
 
+def _rare_share(has: np.ndarray | None, uni: list[str], unknown: list[str], n_ids: int) -> np.ndarray:
+    """Share of the rare words each candidate has (`has`: their rows of the membership matrix); a word the
+    corpus has never seen is missing from every candidate."""
+    found = has.sum(axis=0) if has is not None else np.zeros(n_ids)
+    return found / (len(uni) + min(len(unknown), 2))
+
+
 def _top(scores: np.ndarray, k: int, rows: np.ndarray | None = None) -> list[int]:
     """Indices of the k best positive scores, best first; among `rows` only when given (filter first)."""
     if rows is not None:
@@ -126,7 +133,9 @@ class SearchIndex:
                 self._all_units.append((u["name"], u["key"]))
                 self._units_by_locality.setdefault(fold(u["locality"]), []).append((u["name"], u["key"]))
         # every way find_unit matches a unit needs the unit's first word in the question: index the lists by it
-        self._unit_heads = {id(lst): _by_first_word(lst) for lst in [self._all_units, *self._units_by_locality.values()]}
+        # (key: the folded locality, None for all units)
+        self._unit_heads = {loc: _by_first_word(lst) for loc, lst in
+                            [(None, self._all_units), *self._units_by_locality.items()]}
         self.task_lexical, self.task_chunk = self._load_task_side()
         # chunk -> tasks quoting it, for carrying a passage's dense rank over to its tasks
         self.chunk_tasks: dict[int, list[int]] = {}
@@ -214,9 +223,15 @@ class SearchIndex:
         uni, unknown = self._rare_words(q_tokens, n)
         if not ids or side is None or not (uni or unknown):
             return np.zeros(len(ids))
-        found = side.contains(uni, np.asarray(ids)).sum(axis=0) if uni else np.zeros(len(ids))
-        # a word the corpus has never seen is missing from every candidate
-        return found / (len(uni) + min(len(unknown), 2))
+        return _rare_share(side.contains(uni, np.asarray(ids)) if uni else None, uni, unknown, len(ids))
+
+    def _result(self, query, ids: list[int], scores: dict[int, float], tasks: bool,
+                match_query: str | None = None) -> list[Hit]:
+        """The hits kept, with their coverage (and rare-word share when the query came as tokens)."""
+        if isinstance(query, list):
+            return self._hits(query, ids, scores, tasks)
+        qt = query_tokens(match_query or query)
+        return [Hit(i, scores[i], float(c)) for i, c in zip(ids, self.coverages(qt, ids, tasks=tasks))]
 
     def _hits(self, q_tokens: list[str], ids: list[int], scores: dict[int, float], tasks: bool) -> list[Hit]:
         """Hits with their coverage and rare-word share, both read from one membership matrix (the rare words are
@@ -227,11 +242,8 @@ class SearchIndex:
         has = side.contains(q_tokens, np.asarray(ids))
         cov = self._coverage_of(q_tokens, has, len(ids))
         uni, unknown = self._rare_words(q_tokens, 3)
-        if uni or unknown:
-            found = has[[q_tokens.index(t) for t in uni]].sum(axis=0) if uni else np.zeros(len(ids))
-            rare = found / (len(uni) + min(len(unknown), 2))
-        else:
-            rare = np.zeros(len(ids))
+        rows = has[[q_tokens.index(t) for t in uni]] if uni else None  # the rare words are rows of the query's own
+        rare = _rare_share(rows, uni, unknown, len(ids)) if uni or unknown else np.zeros(len(ids))
         return [Hit(i, scores[i], float(c), float(r)) for i, c, r in zip(ids, cov, rare)]
 
     def section_chunks(self, chunk: Chunk) -> list[Chunk]:
@@ -287,11 +299,7 @@ class SearchIndex:
             dense = {i: s for i, s in dense.items() if self.chunk_locality[i] == loc_f}
         if not dense:  # lexical alone: the fused order is BM25's (1/(20 + rank) falls with the rank)
             ids = top_lex[:k]
-            fused = {i: w_lex / (20 + rank) for rank, i in enumerate(ids)}
-            if isinstance(query, list):
-                return self._hits(query, ids, fused, tasks=False)
-            qt = query_tokens(match_query or query)
-            return [Hit(i, fused[i], float(c)) for i, c in zip(ids, self.coverages(qt, ids))]
+            return self._result(query, ids, {i: w_lex / (20 + rank) for rank, i in enumerate(ids)}, False, match_query)
         top_dense = [i for i, _ in sorted(dense.items(), key=lambda kv: -kv[1])][:50]
         fused: dict[int, float] = {}
         for rank, i in enumerate(top_lex):
@@ -299,11 +307,7 @@ class SearchIndex:
         for rank, i in enumerate(top_dense):
             fused[i] = fused.get(i, 0.0) + w_dense / (20 + rank)
         # coverage does not change the order: read it for the k kept only (stable sort: ties keep fused order)
-        ids = sorted(fused, key=lambda i: -fused[i])[:k]
-        if isinstance(query, list):
-            return self._hits(query, ids, fused, tasks=False)
-        qt = query_tokens(match_query or query)
-        return [Hit(i, fused[i], float(c)) for i, c in zip(ids, self.coverages(qt, ids))]
+        return self._result(query, sorted(fused, key=lambda i: -fused[i])[:k], fused, False, match_query)
 
     def search_tasks(self, query: str, locality: str | None = None, k: int = 10,
                      dense: dict[int, float] | None = None, dense_text: str | None = None,
@@ -316,15 +320,11 @@ class SearchIndex:
             mask = np.isin(self.task_doc, docs)
             rows = np.flatnonzero(mask) if rows is None else rows[mask[rows]]
         order = _top(self.task_lexical.scores(query), 80, rows)  # filter first, rank second
-        qt = query if isinstance(query, list) else query_tokens(query)
         if dense is None:
             dense = self._dense_scores(dense_text, 100, locality) if dense_text else {}
         if not dense:  # lexical alone: the fused order is BM25's
             ids = order[:k]
-            fused = {i: 1.0 / (20 + rank) for rank, i in enumerate(ids)}
-            if isinstance(query, list):
-                return self._hits(query, ids, fused, tasks=True)
-            return [Hit(i, fused[i], float(c)) for i, c in zip(ids, self.coverages(qt, ids, tasks=True))]
+            return self._result(query, ids, {i: 1.0 / (20 + rank) for rank, i in enumerate(ids)}, True)
         fused: dict[int, float] = {}
         for rank, i in enumerate(order):
             fused[i] = fused.get(i, 0.0) + 1.0 / (20 + rank)
@@ -332,10 +332,7 @@ class SearchIndex:
             for i in self.chunk_tasks.get(ci, ()):
                 if (not loc_f or self.task_locality[i] == loc_f) and (not docs or self.task_doc[i] in docs):
                     fused[i] = fused.get(i, 0.0) + 0.7 / (20 + rank)
-        ids = sorted(fused, key=lambda i: -fused[i])[:k]
-        if isinstance(query, list):
-            return self._hits(query, ids, fused, tasks=True)
-        return [Hit(i, fused[i], float(c)) for i, c in zip(ids, self.coverages(qt, ids, tasks=True))]
+        return self._result(query, sorted(fused, key=lambda i: -fused[i])[:k], fused, True)
 
     # ---- units ----------------------------------------------------------------------------------
     def find_unit(self, question: str, locality: str | None = None) -> tuple[str, str] | None:
@@ -343,8 +340,9 @@ class SearchIndex:
         qf = " " + re.sub(r"[^a-z0-9 ]", " ", unit_key(question)) + " "
         qf = re.sub(r"\s+", " ", qf)
         best = None
-        candidates = self._units_by_locality.get(fold(locality), []) if locality else self._all_units
-        heads = self._unit_heads.get(id(candidates))
+        loc = fold(locality) if locality else None
+        candidates = self._units_by_locality.get(loc, []) if locality else self._all_units
+        heads = self._unit_heads.get(loc)
         if heads is not None:  # only the units whose first word the question has, in their table order
             candidates = [candidates[i] for i in sorted({i for w in set(qf.split()) for i in heads.get(w, ())})]
         for name, key in candidates:
